@@ -1,0 +1,71 @@
+"""Writes for ambassadors and API tokens."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from ambassadors import tokens
+from ambassadors.models import Ambassador, ApiToken, Brand
+
+
+@transaction.atomic
+def token_create(
+    *,
+    kind: str,
+    brand: Brand | None = None,
+    ambassador: Ambassador | None = None,
+    name: str = "",
+    expires_in_days: int | None = None,
+) -> tuple[ApiToken, str]:
+    """Create a token; return it with its secret, which is never stored nor shown again."""
+    if kind not in ApiToken.Kind.values:
+        raise ValidationError(f"Unknown token kind {kind!r}; expected one of {ApiToken.Kind.values}.")
+    if kind == ApiToken.Kind.BRAND and brand is None:
+        raise ValidationError("A brand token needs a brand.")
+    if kind == ApiToken.Kind.AMBASSADOR and ambassador is None:
+        raise ValidationError("An ambassador token needs an ambassador.")
+    if expires_in_days is not None and expires_in_days <= 0:
+        raise ValidationError("expires_in_days must be a positive number of days.")
+    if kind == ApiToken.Kind.AMBASSADOR and ambassador is not None and brand is None:
+        brand = ambassador.brand
+    new = tokens.generate()
+    now = timezone.now()
+    token = ApiToken.objects.create(
+        kind=kind,
+        brand=brand,
+        ambassador=ambassador if kind == ApiToken.Kind.AMBASSADOR else None,
+        name=name,
+        prefix=new.prefix,
+        digest=new.digest,
+        created_at=now,
+        expires_at=now + timedelta(days=expires_in_days) if expires_in_days else None,
+    )
+    return token, new.secret
+
+
+def token_revoke(*, token: ApiToken, at: datetime | None = None) -> ApiToken:
+    """Revoke a token; it fails authentication from the next request on."""
+    if token.revoked_at is None:
+        token.revoked_at = at or timezone.now()
+        token.save(update_fields=["revoked_at"])
+    return token
+
+
+def token_mark_used(*, token: ApiToken, now: datetime, interval_seconds: int) -> None:
+    """Record last use at most once per interval, so that calls don't each cost a write.
+
+    The conditional UPDATE makes concurrent workers agree: only one of them writes.
+    """
+    last = token.last_used_at
+    if last is not None and now - last < timedelta(seconds=interval_seconds):
+        return
+    threshold = now - timedelta(seconds=interval_seconds)
+    ApiToken.objects.filter(
+        Q(last_used_at__isnull=True) | Q(last_used_at__lt=threshold), pk=token.pk
+    ).update(last_used_at=now)
+    token.last_used_at = now

@@ -1,0 +1,62 @@
+"""`GET /api/v2/platform/ambassadors/{id}/orders`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils import timezone
+from rest_framework import exceptions, viewsets
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from orders import schema
+from orders.query import read_orders_query
+from orders.rendering import render_orders_page
+from orders.selectors import ambassador_orders, visible_ambassador_order_total
+from platform_api.db_router import reading_from_replica
+from platform_api.errors import BadQuery, UnprocessableQuery
+from platform_api.pagination import LaravelPagination
+from platform_api.permissions import CanReadAmbassadorOrders, caller_token
+from platform_api.php_query import parse_str, raw_query_string
+from platform_api.ids import parse_id
+
+AMBASSADOR_NOT_FOUND = "The ambassador does not exist."
+
+
+class AmbassadorOrderViewSet(viewsets.GenericViewSet[Any]):
+    """The orders credited to one ambassador, newest first, in Laravel's paginated envelope."""
+
+    permission_classes = [CanReadAmbassadorOrders]
+    pagination_class = LaravelPagination
+    http_method_names = ["get", "head"]
+
+    @schema.ambassador_orders_schema
+    def list(self, request: Request, ambassador_id: str) -> Response:
+        token = caller_token(request)
+        assert token is not None  # the permission class let an authenticated caller through
+        now = timezone.now()
+        pk = parse_id(ambassador_id)
+        with reading_from_replica():
+            try:
+                if pk is None:
+                    raise exceptions.NotFound(AMBASSADOR_NOT_FOUND)
+                query = read_orders_query(parse_str(raw_query_string(request)))
+                orders = ambassador_orders(
+                    ambassador_id=pk, filters=query.filters, ordering=query.ordering
+                )
+            except (BadQuery, UnprocessableQuery):
+                # As in Laravel, the ambassador is resolved before the query is validated.
+                if pk is None or visible_ambassador_order_total(
+                    token=token, ambassador_id=pk, orders=None
+                ) is None:
+                    raise exceptions.NotFound(AMBASSADOR_NOT_FOUND) from None
+                raise
+            total = visible_ambassador_order_total(token=token, ambassador_id=pk, orders=orders)
+            if total is None:
+                raise exceptions.NotFound(AMBASSADOR_NOT_FOUND)
+            paginator = LaravelPagination()
+            page = paginator.paginate_queryset(
+                orders, request, self, per_page=query.per_page, total=total
+            )
+            data = render_orders_page(page, now=now) if paginator.page and paginator.page.size else []
+        return Response(paginator.envelope(data, item_count=len(data)))

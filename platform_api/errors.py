@@ -1,0 +1,126 @@
+"""One error shape for the whole service: `{"message": ...}`, plus `errors` for validation (422).
+
+DRF's own handler runs first, so its headers (`WWW-Authenticate`, `Retry-After`) and its
+transaction rollback are kept; this module only reshapes bodies and covers what DRF does not
+(database outages, Django-level 400/403/404/500).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from django.db import DatabaseError, InterfaceError, OperationalError
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+from rest_framework.views import set_rollback
+
+from platform_api.permissions import FORBIDDEN_MESSAGE
+
+logger = logging.getLogger("platform_api.errors")
+
+UNAUTHORIZED_MESSAGE = "Unauthorized."
+UNAVAILABLE_MESSAGE = "The service is temporarily unavailable. Please retry shortly."
+UNAVAILABLE_RETRY_AFTER = "5"
+
+
+class UnprocessableQuery(exceptions.APIException):
+    """Laravel's validation failure: 422, the first message, and every message per parameter."""
+
+    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
+    default_detail = "The given data was invalid."
+
+    def __init__(self, errors: dict[str, list[str]]) -> None:
+        self.errors = errors
+        first = next(iter(errors.values()))[0]
+        others = sum(len(messages) for messages in errors.values()) - 1
+        # Laravel: "<first error> (and N more error[s])".
+        if others:
+            first += f" (and {others} more error{'s' if others > 1 else ''})"
+        super().__init__(detail=first)
+
+
+class BadQuery(exceptions.APIException):
+    """A query parameter this route does not know (unknown filter or sort)."""
+
+    status_code = status.HTTP_400_BAD_REQUEST
+    default_detail = "Bad request."
+
+
+def _message(exc: exceptions.APIException) -> str:
+    if isinstance(exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed):
+        return UNAUTHORIZED_MESSAGE
+    if isinstance(exc, exceptions.PermissionDenied):
+        return FORBIDDEN_MESSAGE
+    if isinstance(exc, exceptions.Throttled):
+        return "Too Many Attempts."
+    detail = exc.detail
+    if isinstance(detail, list | dict):
+        return str(exc.default_detail)
+    return str(detail)
+
+
+def is_database_unavailable(exc: BaseException) -> bool:
+    return isinstance(exc, OperationalError | InterfaceError)
+
+
+def unavailable_response() -> JsonResponse:
+    response = JsonResponse({"message": UNAVAILABLE_MESSAGE}, status=503)
+    response["Retry-After"] = UNAVAILABLE_RETRY_AFTER
+    return response
+
+
+def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    """DRF's EXCEPTION_HANDLER."""
+    if isinstance(exc, DatabaseError) and is_database_unavailable(exc):
+        set_rollback()
+        logger.warning("database unavailable: %s", exc.__class__.__name__)
+        return Response(
+            {"message": UNAVAILABLE_MESSAGE},
+            status=503,
+            headers={"Retry-After": UNAVAILABLE_RETRY_AFTER},
+        )
+    response = drf_exception_handler(exc, context)
+    if response is None or not isinstance(exc, exceptions.APIException):
+        return response  # a bug: Django's 500 handler answers, in JSON, without details
+    body: dict[str, Any] = {"message": _message(exc)}
+    if isinstance(exc, UnprocessableQuery):
+        body["errors"] = exc.errors
+    response.data = body
+    return response
+
+
+class DatabaseUnavailableMiddleware:
+    """Outside DRF (admin, health checks), a database outage is a 503 too, not a 500 page."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exc: Exception) -> HttpResponse | None:
+        if is_database_unavailable(exc):
+            logger.warning("database unavailable: %s", exc.__class__.__name__)
+            return unavailable_response()
+        return None
+
+
+# Django-level handlers (urls.py): even unknown routes and crashes answer JSON.
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
+    return JsonResponse({"message": "Bad request."}, status=400)
+
+
+def permission_denied(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
+    return JsonResponse({"message": FORBIDDEN_MESSAGE}, status=403)
+
+
+def not_found(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
+    return JsonResponse({"message": "Not Found."}, status=404)
+
+
+def server_error(request: HttpRequest) -> JsonResponse:
+    return JsonResponse({"message": "Server Error."}, status=500)

@@ -1,0 +1,74 @@
+"""Structured logs: one JSON line per request, with a request id echoed back to the caller."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+
+logger = logging.getLogger("platform_api.request")
+
+_REQUEST_ID_RE = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+
+
+class JsonFormatter(logging.Formatter):
+    """A log record as one JSON object per line; extra fields under `fields` are merged in."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        payload: dict[str, Any] = {
+            "time": datetime.fromtimestamp(record.created, tz=UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        fields = getattr(record, "fields", None)
+        if isinstance(fields, dict):
+            payload.update(fields)
+        if record.exc_info:
+            payload["exception"] = self.formatException(record.exc_info)
+        return json.dumps(payload, ensure_ascii=False, default=str)
+
+
+def request_id_from(request: HttpRequest) -> str:
+    """The caller's X-Request-ID when it is sane, else a new one."""
+    candidate = request.META.get("HTTP_X_REQUEST_ID", "")
+    if _REQUEST_ID_RE.fullmatch(candidate):
+        return candidate
+    return uuid.uuid4().hex
+
+
+class RequestLogMiddleware:
+    """Logs method, path (never the query string: it may carry secrets), status, duration,
+    request id and the token's public prefix (never the secret)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        started = time.perf_counter()
+        request_id = request_id_from(request)
+        request.META["platform_api.request_id"] = request_id
+        response = self.get_response(request)
+        response["X-Request-ID"] = request_id
+        token = getattr(request, "platform_api_token", None)
+        logger.info(
+            "request",
+            extra={
+                "fields": {
+                    "method": request.method,
+                    "path": request.path,
+                    "status": response.status_code,
+                    "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                    "request_id": request_id,
+                    "token_prefix": getattr(token, "prefix", None),
+                }
+            },
+        )
+        return response

@@ -1,0 +1,22 @@
+"""Routes. Every answer is JSON, including Django-level 400/403/404/500."""
+
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from platform_api import health
+
+urlpatterns = [
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
+    path("api/v2/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/v2/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    path("api/v2/platform/", include("orders.urls")),
+    path(settings.ADMIN_URL, admin.site.urls),
+]
+
+handler400 = "platform_api.errors.bad_request"
+handler403 = "platform_api.errors.permission_denied"
+handler404 = "platform_api.errors.not_found"
+handler500 = "platform_api.errors.server_error"
