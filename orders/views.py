@@ -58,5 +58,7 @@ class AmbassadorOrderViewSet(viewsets.GenericViewSet[Any]):
             page = paginator.paginate_queryset(
                 orders, request, self, per_page=query.per_page, total=total
             )
-            data = render_orders_page(page, now=now) if paginator.page and paginator.page.size else []
-        return Response(paginator.envelope(data, item_count=len(data)))
+            assert paginator.page is not None
+            size = paginator.page.size
+            data = render_orders_page(page, now=now) if size else []
+        return Response(paginator.envelope(data, item_count=size))
