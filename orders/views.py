@@ -59,6 +59,5 @@ class AmbassadorOrderViewSet(viewsets.GenericViewSet[Any]):
                 orders, request, self, per_page=query.per_page, total=total
             )
             assert paginator.page is not None
-            size = paginator.page.size
-            data = render_orders_page(page, now=now) if size else []
-        return Response(paginator.envelope(data, item_count=size))
+            data = render_orders_page(page, now=now) if paginator.page.size else []
+        return Response(paginator.envelope(data, item_count=len(data)))
