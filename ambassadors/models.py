@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -117,7 +119,7 @@ class ApiToken(models.Model):
     def __str__(self) -> str:
         return f"{self.kind} token {self.prefix}…" + (f" ({self.name})" if self.name else "")
 
-    def is_usable(self, now: timezone.datetime | None = None) -> bool:
+    def is_usable(self, now: datetime | None = None) -> bool:
         """Neither revoked nor expired at `now`."""
         now = now or timezone.now()
         if self.revoked_at is not None and self.revoked_at <= now:

@@ -24,7 +24,9 @@ def token_create(
 ) -> tuple[ApiToken, str]:
     """Create a token; return it with its secret, which is never stored nor shown again."""
     if kind not in ApiToken.Kind.values:
-        raise ValidationError(f"Unknown token kind {kind!r}; expected one of {ApiToken.Kind.values}.")
+        raise ValidationError(
+            f"Unknown token kind {kind!r}; expected one of {ApiToken.Kind.values}."
+        )
     if kind == ApiToken.Kind.BRAND and brand is None:
         raise ValidationError("A brand token needs a brand.")
     if kind == ApiToken.Kind.AMBASSADOR and ambassador is None:

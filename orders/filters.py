@@ -71,8 +71,13 @@ class StringListField(_LaravelField):
     """`a,b,c` -> ["a", "b", "c"], each within `max_length`, optionally from `choices`."""
 
     def __init__(
-        self, *, choices: list[str] | None = None, pattern: re.Pattern[str] | None = None,
-        must: str = "", max_length: int = 255, **kwargs: Any,
+        self,
+        *,
+        choices: list[str] | None = None,
+        pattern: re.Pattern[str] | None = None,
+        must: str = "",
+        max_length: int = 255,
+        **kwargs: Any,
     ) -> None:
         kwargs.setdefault("required", False)
         super().__init__(**kwargs)
@@ -159,7 +164,9 @@ class DateRangeField(_LaravelField):
             return None
         parts = [part.strip() for part in text.split(",")]
         if len(parts) != 2:
-            raise self.invalid("be two dates separated by a comma: <start>,<end> (either may be empty)")
+            raise self.invalid(
+                "be two dates separated by a comma: <start>,<end> (either may be empty)"
+            )
         start_text, end_text = parts
         try:
             start = parse_instant(start_text) if start_text else None

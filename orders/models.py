@@ -6,6 +6,7 @@ Field names follow the published Platform API so that admin, SQL and JSON speak 
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from django.db import models
 from django.db.models import Q
@@ -13,7 +14,7 @@ from django.utils import timezone
 
 from ambassadors.models import Ambassador
 
-MONEY = {"max_digits": 12, "decimal_places": 2}
+MONEY: dict[str, Any] = {"max_digits": 12, "decimal_places": 2}
 
 
 class Product(models.Model):
@@ -42,7 +43,9 @@ class Product(models.Model):
                 condition=Q(discount_percentage__gte=0, discount_percentage__lte=100),
                 name="product_discount_percentage_range",
             ),
-            models.CheckConstraint(condition=Q(price_catalog__gte=0), name="product_price_catalog_gte_0"),
+            models.CheckConstraint(
+                condition=Q(price_catalog__gte=0), name="product_price_catalog_gte_0"
+            ),
             models.CheckConstraint(
                 condition=Q(reference_unit_price__gte=0), name="product_reference_unit_price_gte_0"
             ),
@@ -162,14 +165,14 @@ class Order(models.Model):
                 models.F("id_order").desc(),
                 name="order_amb_date_update_idx",
             ),
-            models.Index(
-                "ambassador", models.F("id_order").desc(), name="order_amb_id_order_idx"
-            ),
+            models.Index("ambassador", models.F("id_order").desc(), name="order_amb_id_order_idx"),
             models.Index(fields=["id_order_external"], name="order_external_idx"),
             models.Index(fields=["customer_id"], name="order_customer_idx"),
         ]
         constraints = [
-            models.CheckConstraint(condition=Q(total_amount__gte=0), name="order_total_amount_gte_0"),
+            models.CheckConstraint(
+                condition=Q(total_amount__gte=0), name="order_total_amount_gte_0"
+            ),
             models.CheckConstraint(condition=Q(total_paid__gte=0), name="order_total_paid_gte_0"),
             models.CheckConstraint(condition=Q(total_ws__gte=0), name="order_total_ws_gte_0"),
             models.CheckConstraint(
@@ -208,11 +211,13 @@ class OrderProduct(models.Model):
         ]
         constraints = [
             models.CheckConstraint(condition=Q(quantity__gt=0), name="order_line_quantity_gt_0"),
-            models.CheckConstraint(condition=Q(unit_price__gte=0), name="order_line_unit_price_gte_0"),
+            models.CheckConstraint(
+                condition=Q(unit_price__gte=0), name="order_line_unit_price_gte_0"
+            ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.quantity} × product #{self.product_id} in order #{self.order_id}"
+        return f"{self.quantity} x product #{self.product_id} in order #{self.order_id}"
 
     @property
     def total_price(self) -> Decimal:

@@ -9,11 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from orders.filters import ALLOWED_FILTERS
 from platform_api.errors import BadQuery, UnprocessableQuery
 from platform_api.pagination import php_int
 from platform_api.php_query import PhpValue
-
-from orders.filters import ALLOWED_FILTERS
 
 DEFAULT_PER_PAGE = 15
 MAX_PER_PAGE = 100

@@ -118,7 +118,9 @@ def _lines_by_order(
             current_line_id = row["id_order_product"]
             grouped[row["order_id"]].append((row, []))
         if row["product__images__id_i18n_content"] is not None:
-            grouped[row["order_id"]][-1][1].append(_shape(shape.IMAGE, row, "product__images__", {}))
+            grouped[row["order_id"]][-1][1].append(
+                _shape(shape.IMAGE, row, "product__images__", {})
+            )
     return grouped
 
 
@@ -129,6 +131,4 @@ def _render_line(line: dict[str, Any], images: list[dict[str, Any]]) -> dict[str
         "",
         {"total_price": whole_or_float(line["unit_price"] * line["quantity"])},
     )
-    return _shape(
-        shape.PRODUCT, line, "product__", {"images": images, "order_details": details}
-    )
+    return _shape(shape.PRODUCT, line, "product__", {"images": images, "order_details": details})

@@ -15,10 +15,10 @@ from orders.rendering import render_orders_page
 from orders.selectors import ambassador_orders, visible_ambassador_order_total
 from platform_api.db_router import reading_from_replica
 from platform_api.errors import BadQuery, UnprocessableQuery
+from platform_api.ids import parse_id
 from platform_api.pagination import LaravelPagination
 from platform_api.permissions import CanReadAmbassadorOrders, caller_token
 from platform_api.php_query import parse_str, raw_query_string
-from platform_api.ids import parse_id
 
 AMBASSADOR_NOT_FOUND = "The ambassador does not exist."
 
@@ -46,9 +46,11 @@ class AmbassadorOrderViewSet(viewsets.GenericViewSet[Any]):
                 )
             except (BadQuery, UnprocessableQuery):
                 # As in Laravel, the ambassador is resolved before the query is validated.
-                if pk is None or visible_ambassador_order_total(
-                    token=token, ambassador_id=pk, orders=None
-                ) is None:
+                if (
+                    pk is None
+                    or visible_ambassador_order_total(token=token, ambassador_id=pk, orders=None)
+                    is None
+                ):
                     raise exceptions.NotFound(AMBASSADOR_NOT_FOUND) from None
                 raise
             total = visible_ambassador_order_total(token=token, ambassador_id=pk, orders=orders)

@@ -111,7 +111,8 @@ class LaravelPagination(BasePagination):
         self._query: dict[str, PhpValue] = {}
         self._path = ""
 
-    def paginate_queryset(
+    # Narrower than DRF's signature on purpose: only ordered querysets, plus keyword-only extras.
+    def paginate_queryset(  # type: ignore[override]
         self,
         queryset: QuerySet[Any],
         request: Request,
@@ -181,7 +182,8 @@ class LaravelPagination(BasePagination):
                 links.append({"url": None, "label": "...", "active": False})
                 continue
             links.extend(
-                {"url": self.url(n), "label": str(n), "active": n == self.page.number} for n in group
+                {"url": self.url(n), "label": str(n), "active": n == self.page.number}
+                for n in group
             )
         links.append({"url": next_url, "label": NEXT_LABEL, "active": False})
         return links

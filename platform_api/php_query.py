@@ -40,6 +40,7 @@ def is_clean_text(value: str) -> bool:
 def _split_key(raw_key: str) -> tuple[str, list[str]] | None:
     """`filter[a][b]` -> ("filter", ["a", "b"]); PHP's mangling of the base name included."""
     bracket = raw_key.find("[")
+    subkeys: list[str]
     if bracket <= 0:
         base, subkeys = raw_key, []
     else:

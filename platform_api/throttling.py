@@ -6,7 +6,7 @@ budget between several app servers.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from rest_framework.request import Request
@@ -20,7 +20,9 @@ class TokenRateThrottle(SimpleRateThrottle):
 
     def get_rate(self) -> str | None:
         # Read at call time (DRF reads it once at import), so settings overrides take effect.
-        rates: dict[str, str | None] = settings.REST_FRAMEWORK.get("DEFAULT_THROTTLE_RATES", {})
+        rates = cast(
+            "dict[str, str | None]", settings.REST_FRAMEWORK.get("DEFAULT_THROTTLE_RATES", {})
+        )
         return rates.get(self.scope)
 
     def get_cache_key(self, request: Request, view: Any) -> str | None:

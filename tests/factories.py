@@ -96,7 +96,9 @@ class I18nContentFactory(factory.django.DjangoModelFactory):
 
     product = factory.SubFactory(ProductFactory)
     lang = I18nContent.Lang.EN_GB
-    content = factory.LazyAttribute(lambda o: f"https://cdn.example.com/p/{o.product.sku}/{o.lang}.jpg")
+    content = factory.LazyAttribute(
+        lambda o: f"https://cdn.example.com/p/{o.product.sku}/{o.lang}.jpg"
+    )
 
 
 class OrderFactory(factory.django.DjangoModelFactory):

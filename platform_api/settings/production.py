@@ -3,7 +3,7 @@
 from platform_api.env import env_bool, env_int, env_list, env_required
 
 from .base import *  # noqa: F403
-from .base import DATABASE_URL, database_config
+from .base import database_config
 
 SECRET_KEY = env_required("SECRET_KEY", "a long random value that signs sessions (admin).")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS")
