@@ -111,7 +111,9 @@ def cache_config(url: str) -> dict[str, Any]:
         }
     if url.startswith("dummy://"):
         return {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}
-    raise ValueError(f"CACHE_URL must be redis://, rediss://, unix://, locmem:// or dummy://: {url}")
+    raise ValueError(
+        f"CACHE_URL must be redis://, rediss://, unix://, locmem:// or dummy://: {url}"
+    )
 
 
 CACHES = {"default": cache_config(CACHE_URL or "locmem://")}
