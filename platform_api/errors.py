@@ -60,7 +60,13 @@ def _message(exc: exceptions.APIException) -> str:
     detail = exc.detail
     if isinstance(detail, list | dict):
         return str(exc.default_detail)
-    return str(detail)
+    return displayable(str(detail))
+
+
+def displayable(text: str) -> str:
+    """Text safe to put in a JSON body: messages may echo what the caller sent, and broken
+    UTF-8 in the query string arrives as lone surrogates, which no JSON encoder accepts."""
+    return text.encode("utf-8", errors="surrogatepass").decode("utf-8", errors="replace")
 
 
 def is_database_unavailable(exc: BaseException) -> bool:
