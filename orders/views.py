@@ -11,8 +11,8 @@ from rest_framework.response import Response
 
 from orders import schema
 from orders.query import read_orders_query
-from orders.rendering import render_orders_page
 from orders.selectors import ambassador_orders, visible_ambassador_order_total
+from orders.sql_rendering import EMPTY_PAGE, render_page
 from platform_api.db_router import reading_from_replica
 from platform_api.errors import BadQuery, UnprocessableQuery
 from platform_api.ids import parse_id
@@ -61,5 +61,5 @@ class AmbassadorOrderViewSet(viewsets.GenericViewSet[Any]):
                 orders, request, self, per_page=query.per_page, total=total
             )
             assert paginator.page is not None
-            data = render_orders_page(page, now=now) if paginator.page.size else []
-        return Response(paginator.envelope(data, item_count=len(data)))
+            rendered = render_page(page, now=now) if paginator.page.size else EMPTY_PAGE
+        return Response(paginator.envelope(rendered.data, item_count=rendered.item_count))

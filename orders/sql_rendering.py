@@ -1,0 +1,241 @@
+"""The page's `data` array rendered by PostgreSQL, in one statement, as the final JSON bytes.
+
+Why the SQL is shaped this way (measured on the benchmark's 2-core machine, see issue 4):
+
+- ONE statement builds the whole page's JSON. Python then neither builds rows nor serialises them:
+  the text is wrapped in an `orjson.Fragment` and spliced into Laravel's envelope as it is. That is
+  what brought the service close to PostgreSQL's own floor; per-row Python work did not.
+- A deferred join. The page's ids are paged first — the selector's own filtered, ordered and
+  sliced query, compiled by Django, so filters and sort stay defined in one place — which walks
+  the index (id_ambassador, date_order DESC, id_order DESC) without touching the heap rows it
+  skips. Only the page's rows are then joined to their buyer, lines, products and images. Joining
+  the buyer before the OFFSET made a deep page cost a heap and a buyer visit per skipped row.
+- `ARRAY(<page ids>)` keeps the ids in the page's order, and `unnest ... WITH ORDINALITY` numbers
+  them, so the aggregate can order by position: the order is guaranteed, not a plan's accident.
+- Lines are aggregated per order in a LATERAL subquery (in line id order, over the index on
+  (id_order, id_order_product)), images per product in a scalar subquery (in id order, over the
+  unique (id_product, lang) index).
+- The JSON is concatenated text rather than `json_build_object`/`json_agg`: those write
+  `{"a" : 1, "b" : 2}` and `[1, 2]` (with spaces), while the Python path (orjson) writes compact
+  JSON, and both paths must produce identical bytes. `to_json(text)` escapes strings exactly as
+  orjson does (`\\"`, `\\\\`, `\\b \\f \\n \\r \\t`, other controls as lowercase `\\u00xx`,
+  everything else — non-ASCII, emoji, U+2028, DEL — as raw UTF-8);
+  tests/orders/test_sql_rendering.py pins it for every character.
+- Numbers are written as the Python path writes them: `Kind.FLOAT` always with a fraction
+  (`42.0`, `19.9`), `Kind.WHOLE_OR_FLOAT` whole values as integers (`42`, `19.99`). They agree for
+  every value the columns can hold (12 digits, 2 decimals); only a computed `total_price` that is
+  not whole and at least 1e16 would differ (orjson then writes an exponent), which no order
+  reaches.
+
+The statement is generated from `shape.py` and the models' column names, so the JSON shape stays
+defined in one place; each `Computed` key has its SQL here.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import cache
+from typing import Any
+
+import orjson
+from django.core.exceptions import EmptyResultSet
+from django.db import connections, models
+from django.db.models import QuerySet
+
+from ambassadors.models import Ambassador
+from orders import shape
+from orders.models import I18nContent, Order, OrderProduct, Product
+from orders.rendering import render_orders_page
+from orders.shape import Column, Computed, Kind
+
+_IDENTIFIER_RE = re.compile(r"[a-z_][a-z0-9_]*")
+
+
+@dataclass(frozen=True)
+class RenderedPage:
+    """The `data` of the envelope (a list, or pre-rendered JSON) and how many orders it holds."""
+
+    data: list[dict[str, Any]] | orjson.Fragment
+    item_count: int
+
+
+EMPTY_PAGE = RenderedPage(data=[], item_count=0)
+
+
+def render_page(page: QuerySet[Order], *, now: datetime) -> RenderedPage:
+    """The page's orders, rendered by the read database when it is PostgreSQL, else in Python."""
+    # `page.db` asks the router, so inside `reading_from_replica()` this is the replica's alias.
+    alias = page.db
+    if renders_in_sql(alias):
+        return render_orders_page_sql(page, now=now, using=alias)
+    data = render_orders_page(page, now=now)
+    return RenderedPage(data=data, item_count=len(data))
+
+
+def renders_in_sql(alias: str) -> bool:
+    """Whether pages read from the database `alias` are rendered by it (PostgreSQL only)."""
+    return connections[alias].vendor == "postgresql"
+
+
+def render_orders_page_sql(page: QuerySet[Order], *, now: datetime, using: str) -> RenderedPage:
+    """The `data` array of a sliced, ordered queryset of orders, as JSON built by PostgreSQL.
+
+    One query whatever the page size. The JSON is byte-identical to `orjson.dumps` of the Python
+    path's `render_orders_page(page, now=now)`.
+    """
+    try:
+        ids_sql, ids_params = page.values("id_order").query.get_compiler(using=using).as_sql()
+    except EmptyResultSet:  # `queryset.none()`: a page past the end
+        return EMPTY_PAGE
+    head, tail = _statement()
+    online_since = now - timedelta(seconds=shape.ONLINE_WINDOW_SECONDS)
+    with connections[using].cursor() as cursor:
+        cursor.execute(head + ids_sql + tail, (online_since, *ids_params))
+        row = cursor.fetchone()
+    assert row is not None  # an aggregate without GROUP BY always returns one row
+    item_count, data = row
+    return RenderedPage(data=orjson.Fragment(data), item_count=item_count)
+
+
+# --- The statement, generated from shape.py -----------------------------------------------------
+
+
+def _quote(name: str) -> str:
+    # Names come from the models; refusing anything else keeps the generated SQL obviously safe.
+    if not _IDENTIFIER_RE.fullmatch(name):
+        raise ValueError(f"unexpected SQL identifier: {name!r}")
+    return f'"{name}"'
+
+
+def _literal(text: str) -> str:
+    # `%` is doubled because the statement is executed with parameters (psycopg's `%s` style).
+    return "'" + text.replace("'", "''").replace("%", "%%") + "'"
+
+
+def _value(kind: Kind, expression: str) -> str:
+    """SQL text for one JSON value of `kind`, written as orjson writes the Python path's value."""
+    if kind in (Kind.INT, Kind.BOOL):
+        return f"{expression}::text"  # booleans print as `true`/`false`
+    if kind is Kind.TEXT:
+        return f"to_json({expression})::text"
+    if kind is Kind.FLOAT:
+        # float(Decimal) then orjson: `42.0`, `19.9`, `0.01` — the shortest repr, with a fraction.
+        return (
+            f"CASE WHEN {expression} = trunc({expression}) THEN trunc({expression}, 1)::text "
+            f"ELSE trim_scale({expression})::text END"
+        )
+    if kind is Kind.WHOLE_OR_FLOAT:
+        return f"trim_scale({expression})::text"  # `42`, `19.99`
+    if kind is Kind.DATETIME:
+        # Truncated to the second, as `format_datetime` drops the microseconds.
+        return (
+            f"""'"' || to_char({expression} AT TIME ZONE 'UTC', """
+            f"""'YYYY-MM-DD"T"HH24:MI:SS"Z"') || '"'"""
+        )
+    raise ValueError(f"no SQL for {kind}")
+
+
+def _object(
+    spec: list[Column | Computed],
+    model: type[models.Model],
+    alias: str,
+    computed: dict[str, str],
+) -> str:
+    """SQL text for one JSON object: keys in the shape's order, values per `Kind`."""
+    unused = set(computed) - {item.key for item in spec if isinstance(item, Computed)}
+    if unused:
+        raise ValueError(f"SQL for keys the shape does not have: {sorted(unused)}")
+    parts = []
+    for index, item in enumerate(spec):
+        parts.append(_literal(("{" if index == 0 else ",") + orjson.dumps(item.key).decode() + ":"))
+        if isinstance(item, Computed):
+            parts.append(computed[item.key])  # KeyError: a Computed key without SQL here
+            continue
+        field = model._meta.get_field(item.source)
+        assert isinstance(field, models.Field)
+        assert field.column
+        value = _value(item.kind, f"{alias}.{_quote(field.column)}")
+        # A NULL anywhere in a `||` chain would blank the whole object, so nullable columns
+        # become JSON null explicitly.
+        parts.append(f"coalesce({value}, 'null')" if field.null else value)
+    parts.append("'}'")
+    return "(" + " || ".join(parts) + ")"
+
+
+def _table(model: type[models.Model]) -> str:
+    return _quote(model._meta.db_table)
+
+
+def _column(model: type[models.Model], name: str) -> str:
+    field = model._meta.pk if name == "pk" else model._meta.get_field(name)
+    assert isinstance(field, models.Field)
+    assert field.column
+    return _quote(field.column)
+
+
+@cache
+def _statement() -> tuple[str, str]:
+    """The statement around the page-ids query: (head, tail); the head holds the one `%s`
+    (the online threshold), the ids query brings its own parameters."""
+    o, b, line, p, i = "o", "b", "l", "p", "i"
+    col = _column
+
+    image = _object(shape.IMAGE, I18nContent, i, {})
+    # Every name below comes from the models and passes `_quote`; values travel as parameters.
+    images = (
+        f"'[' || coalesce((SELECT string_agg({image}, ','"  # noqa: S608
+        f" ORDER BY {i}.{col(I18nContent, 'pk')}) "
+        f"FROM {_table(I18nContent)} {i} "
+        f"WHERE {i}.{col(I18nContent, 'product')} = {p}.{col(Product, 'pk')}), '') || ']'"
+    )
+    details = _object(
+        shape.ORDER_DETAILS,
+        OrderProduct,
+        line,
+        {
+            "total_price": _value(
+                Kind.WHOLE_OR_FLOAT,
+                f"({line}.{col(OrderProduct, 'unit_price')} "
+                f"* {line}.{col(OrderProduct, 'quantity')})",
+            )
+        },
+    )
+    product = _object(shape.PRODUCT, Product, p, {"images": images, "order_details": details})
+    buyer = _object(
+        shape.BUYER,
+        Ambassador,
+        b,
+        {"online": f"({b}.{col(Ambassador, 'last_action_date')} > %s)::text"},
+    )
+    order = _object(
+        shape.ORDER,
+        Order,
+        o,
+        {
+            "buyer": buyer,
+            "products": "'[' || coalesce(lines.products, '') || ']'",
+            "total_products_quantity": "coalesce(lines.quantity, 0)::text",
+        },
+    )
+    head = (
+        f"SELECT count(*), '[' || coalesce(string_agg({order},"  # noqa: S608
+        f" ',' ORDER BY page.position), '')"
+        f" || ']' FROM unnest(ARRAY("
+    )
+    tail = (
+        f")) WITH ORDINALITY AS page(id, position)"  # noqa: S608
+        f" JOIN {_table(Order)} {o} ON {o}.{col(Order, 'pk')} = page.id"
+        f" JOIN {_table(Ambassador)} {b} ON {b}.{col(Ambassador, 'pk')} = {o}.{col(Order, 'buyer')}"
+        f" LEFT JOIN LATERAL (SELECT"
+        f" string_agg({product}, ',' ORDER BY {line}.{col(OrderProduct, 'pk')}) AS products,"
+        f" sum({line}.{col(OrderProduct, 'quantity')}) AS quantity"
+        f" FROM {_table(OrderProduct)} {line}"
+        f" JOIN {_table(Product)} {p}"
+        f" ON {p}.{col(Product, 'pk')} = {line}.{col(OrderProduct, 'product')}"
+        f" WHERE {line}.{col(OrderProduct, 'order')} = {o}.{col(Order, 'pk')}) AS lines ON true"
+    )
+    if head.count("%s") != 1 or "%s" in tail:
+        raise ValueError("the statement must hold exactly one parameter, in its head")
+    return head, tail
