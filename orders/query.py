@@ -62,12 +62,10 @@ def read_filters(query: dict[str, PhpValue]) -> dict[str, Any]:
 def read_ordering(query: dict[str, PhpValue]) -> list[str]:
     """`sort=-total_amount,date_order` -> ORM ordering, with `id_order` breaking ties."""
     raw = query.get("sort")
-    if raw is None or raw == "":
-        names = DEFAULT_SORT
-    elif isinstance(raw, str):
-        names = [name.strip() for name in raw.split(",")]
-    else:
+    if raw is not None and not isinstance(raw, str):
         raise UnprocessableQuery({"sort": ["The sort field must be a string."]})
+    # spatie drops the empty parts of the list (`sort=date_order,` is `sort=date_order`).
+    names = [name.strip() for name in (raw or "").split(",") if name.strip()] or DEFAULT_SORT
     unknown = [name for name in names if name.removeprefix("-") not in ALLOWED_SORTS]
     if unknown:
         raise BadQuery(

@@ -40,7 +40,11 @@ def laravel_window(current: int, last: int) -> list[list[int] | str]:
         if not has_pages:
             first, slider, finish = None, None, None
         elif current <= window:
-            first, slider, finish = list(range(1, window + ON_EACH_SIDE + 1)), None, [last - 1, last]
+            first, slider, finish = (
+                list(range(1, window + ON_EACH_SIDE + 1)),
+                None,
+                [last - 1, last],
+            )
         elif current > last - window:
             first, slider = [1, 2], None
             finish = list(range(last - (window + (ON_EACH_SIDE - 1)), last + 1))
@@ -234,7 +238,9 @@ def test_the_paginator_counts_when_no_total_is_given():
     paginator = LaravelPagination()
 
     # when
-    rows = list(paginator.paginate_queryset(Order.objects.order_by("id_order"), request, per_page=2))
+    rows = list(
+        paginator.paginate_queryset(Order.objects.order_by("id_order"), request, per_page=2)
+    )
 
     # then
     assert len(rows) == 1
@@ -263,9 +269,7 @@ def make_orders(seller, count: int, *, newest: datetime | None = None) -> list[O
     buyer = AmbassadorFactory(brand=seller.brand)
     newest = newest or timezone.now()
     orders = Order.objects.bulk_create(
-        OrderFactory.build(
-            ambassador=seller, buyer=buyer, date_order=newest - timedelta(hours=n)
-        )
+        OrderFactory.build(ambassador=seller, buyer=buyer, date_order=newest - timedelta(hours=n))
         for n in range(count)
     )
     return sorted(orders, key=lambda order: (order.date_order, order.id_order), reverse=True)
@@ -377,9 +381,7 @@ def test_invalid_page_values_mean_page_one(client, seller, raw_page, current):
 
 @pytest.mark.parametrize("page", ["2", "1000", "9223372036854775807"])
 @pytest.mark.django_db
-def test_a_page_past_the_end_runs_no_page_query(
-    client, seller, page, django_assert_num_queries
-):
+def test_a_page_past_the_end_runs_no_page_query(client, seller, page, django_assert_num_queries):
     # given
     make_orders(seller, 3)
     client.get(orders_url(seller))  # warm-up: the token's first use is recorded once
@@ -456,4 +458,3 @@ def test_the_path_is_absolute_from_the_request_host(client, seller, settings):
 
     assert body["path"] == f"http://api.example.com{orders_url(seller)}"
     assert body["first_page_url"] == f"http://api.example.com{orders_url(seller)}?page=1"
-
