@@ -30,6 +30,13 @@ class AmbassadorOrderViewSet(viewsets.GenericViewSet[Any]):
     pagination_class = LaravelPagination
     http_method_names = ["get", "head"]
 
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        # Laravel matches the method with the route before any middleware runs: another
+        # method is 405 for everyone, never 401 for an anonymous caller.
+        if (request.method or "").lower() not in self.http_method_names:
+            raise exceptions.MethodNotAllowed(request.method or "")
+        super().initial(request, *args, **kwargs)
+
     @schema.ambassador_orders_schema
     def list(self, request: Request, ambassador_id: str) -> Response:
         token = caller_token(request)
