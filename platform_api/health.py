@@ -2,10 +2,28 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import wraps
+
 from django.db import DatabaseError, connection
 from django.db.migrations.executor import MigrationExecutor
 from django.http import HttpRequest, JsonResponse
-from django.views.decorators.http import require_safe
+
+Probe = Callable[[HttpRequest], JsonResponse]
+
+
+def require_safe(view: Probe) -> Probe:
+    """GET and HEAD only; anything else is a JSON 405 (Django's own decorator answers HTML)."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest) -> JsonResponse:
+        if request.method not in ("GET", "HEAD"):
+            response = JsonResponse({"message": "Method Not Allowed."}, status=405)
+            response["Allow"] = "GET, HEAD"
+            return response
+        return view(request)
+
+    return wrapper
 
 
 @require_safe
