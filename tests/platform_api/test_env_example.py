@@ -20,8 +20,9 @@ READS = [
         r"""\bos\.(?:environ\.get|environ\.setdefault|getenv)\(\s*["']([A-Z][A-Z0-9_]*)["']"""
     ),
     re.compile(r"""\bos\.environ\[\s*["']([A-Z][A-Z0-9_]*)["']\s*\]"""),
-    # Shell: a variable with a default, `${NAME:-default}`, is configuration from outside.
-    re.compile(r"""\$\{([A-Z][A-Z0-9_]*):?[-=]"""),
+    # Shell and compose: a variable with a default or a demand, `${NAME:-default}`,
+    # `${NAME:?message}`, is configuration from outside.
+    re.compile(r"""(?<!\$)\$\{([A-Z][A-Z0-9_]*):?[-=?]"""),
 ]
 
 LISTED = re.compile(r"^#?\s*([A-Z][A-Z0-9_]*)=", re.MULTILINE)
@@ -41,7 +42,7 @@ def source_files() -> list[Path]:
                 p
                 for p in sorted(path.rglob("*"))
                 if p.is_file()
-                and p.suffix in {".py", ".sh", ""}
+                and p.suffix in {".py", ".sh", ".yml", ".yaml", ""}
                 and "migrations" not in p.parts
                 and "__pycache__" not in p.parts
             )
@@ -91,6 +92,8 @@ def test_the_scan_finds_the_settings_variables() -> None:
         ('os.environ["BAZ"]', {"BAZ"}),
         ('os.environ.setdefault("DJANGO_SETTINGS_MODULE", "x")', {"DJANGO_SETTINGS_MODULE"}),
         ('if [ "${MIGRATE_ON_START:-0}" = "1" ]', {"MIGRATE_ON_START"}),
+        ("${POSTGRES_PASSWORD:?set it in .env}", {"POSTGRES_PASSWORD"}),
+        ('pg_isready -U "$${POSTGRES_USER}"', set()),
         ('cd "$APP_DIR"', set()),
         ("value = env_str(name)", set()),
     ],
