@@ -9,6 +9,8 @@ from django.db import DatabaseError, connection
 from django.db.migrations.executor import MigrationExecutor
 from django.http import HttpRequest, JsonResponse
 
+from platform_api.errors import UNAVAILABLE_MESSAGE
+
 Probe = Callable[[HttpRequest], JsonResponse]
 
 
@@ -39,7 +41,11 @@ def readyz(request: HttpRequest) -> JsonResponse:
         executor = MigrationExecutor(connection)
         pending = executor.migration_plan(executor.loader.graph.leaf_nodes())
     except DatabaseError:
-        response = JsonResponse({"status": "unavailable", "database": "unreachable"}, status=503)
+        # The service-wide 503 shape (`message`), plus the probe's own fields.
+        response = JsonResponse(
+            {"message": UNAVAILABLE_MESSAGE, "status": "unavailable", "database": "unreachable"},
+            status=503,
+        )
         response["Retry-After"] = "5"
         return response
     if pending:
