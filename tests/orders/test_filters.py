@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 from urllib.parse import quote
 
 import pytest
@@ -64,6 +65,11 @@ def reject(brand_client, seller):
     return reject
 
 
+def order_id(**fields: Any) -> int:
+    order: Any = OrderFactory(**fields)  # factory_boy types instances as the factory
+    return int(order.id_order)
+
+
 def at(text: str) -> datetime:
     return datetime.fromisoformat(text).replace(tzinfo=UTC)
 
@@ -80,7 +86,7 @@ def january(seller, buyers):
         "feb1_first": "2024-02-01T00:00:00",
     }
     orders = {
-        name: OrderFactory(ambassador=seller, buyer=buyers[0], date_order=at(moment)).id_order
+        name: order_id(ambassador=seller, buyer=buyers[0], date_order=at(moment))
         for name, moment in moments.items()
     }
     # Another seller's order in range: never returned.
@@ -174,7 +180,7 @@ def updates(seller, buyers):
         "later": "2024-03-01T00:00:00",
     }
     return {
-        name: OrderFactory(ambassador=seller, buyer=buyers[0], date_update=at(moment)).id_order
+        name: order_id(ambassador=seller, buyer=buyers[0], date_update=at(moment))
         for name, moment in moments.items()
     }
 
@@ -238,9 +244,7 @@ def assorted(seller, buyers):
             "buyer": buyers[1],
         },
     }
-    orders = {
-        name: OrderFactory(ambassador=seller, **fields).id_order for name, fields in rows.items()
-    }
+    orders = {name: order_id(ambassador=seller, **fields) for name, fields in rows.items()}
     # Another seller's order that every filter below would match: never returned.
     OrderFactory(buyer=buyers[0], last_status="OK", type="WEB", currency="EUR", id_chatroom=7)
     return orders
