@@ -1,0 +1,45 @@
+"""The environment every benchmark process gets: production settings, pointed at the bench DB.
+
+One place, so that `generate.py` (migrate, token), the in-process checks of `run.py` and the
+gunicorn it starts all run the same configuration.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT / "bench"
+OUT = BENCH / "out"  # git-ignored: logs, wrk/pgbench raw output, the token of the last run
+PYTHON = ROOT / ".venv" / "bin" / "python"
+DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/bench"
+
+
+def database_url() -> str:
+    return os.environ.get("BENCH_DATABASE_URL") or DEFAULT_DATABASE_URL
+
+
+def bench_env(*, log_level: str = "WARNING") -> dict[str, str]:
+    """Environment for a Django process running `bench.settings` against the bench database.
+
+    Variables the caller already exported (e.g. DATABASE_SERVER_SIDE_BINDING=1,
+    DATABASE_POOL_SIZE) pass through, so a deployment choice can be measured without editing
+    anything here.
+    """
+    env = dict(os.environ)
+    env.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "bench.settings",
+            "DATABASE_URL": database_url(),
+            "SECRET_KEY": "bench-only-" + "x" * 40,
+            "ALLOWED_HOSTS": "127.0.0.1,localhost,testserver",
+            "SECURE_SSL_REDIRECT": "0",
+            # Throttling stays in the request path (its cache round trip is part of the cost)
+            # but never rejects: the load generator is one token.
+            "RATE_LIMIT": "1000000000/second",
+            "LOG_LEVEL": log_level,
+            "PYTHONPATH": str(ROOT),
+        }
+    )
+    return env

@@ -1,0 +1,124 @@
+"""PostgreSQL's floor: the page's JSON built inside the database, for pgbench.
+
+Two statements per page, as the endpoint needs: the count (with the ambassador's brand check),
+then the page, both on the (id_ambassador, date_order DESC, id_order DESC) index. The page is a
+deferred join: the page's ids are found on the index first (OFFSET walks index entries only),
+and the wide rows, buyer, lines, products and images are joined for those ids alone. The JSON
+has the service's `data` keys, order, types and values (run.py checks it against the service);
+the Laravel envelope (links, URLs) is left to the application, and there is no token lookup.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+def _when(column: str) -> str:
+    # The colons are quoted text of the format: pgbench would take a bare `:MI` for a variable.
+    return f"""to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24":"MI":"SS"Z"')"""
+
+
+def _whole_or_float(expression: str) -> str:
+    return (
+        f"CASE WHEN {expression} = trunc({expression}) THEN to_json(trunc({expression})::bigint) "
+        f"ELSE to_json({expression}) END"
+    )
+
+
+def _float(expression: str) -> str:
+    # numeric renders with its scale (42.00), which JSON readers take as the float 42.0.
+    return expression
+
+
+IMAGES = """(SELECT coalesce(json_agg(json_build_object(
+        'id_i18n_content', i.id_i18n_content, 'lang', i.lang, 'content', i.content)
+        ORDER BY i.id_i18n_content), '[]')
+     FROM orders_i18ncontent AS i WHERE i.id_product = p.id_product)"""
+
+PRODUCT = f"""json_build_object(
+        'id_product', p.id_product, 'name', p.name, 'type', p.type,
+        'discount_percentage', {_float("p.discount_percentage")},
+        'price_catalog', {_whole_or_float("p.price_catalog")},
+        'reference_unit_price', {_whole_or_float("p.reference_unit_price")},
+        'sku', p.sku, 'youtube_id', p.youtube_id, 'url', p.url, 'description', p.description,
+        'images', {IMAGES},
+        'price', {_float("p.price")}, 'stock', p.stock,
+        'stock_available', {_float("p.stock_available")}, 'old_image', p.old_image,
+        'order_details', json_build_object(
+            'id_order', l.id_order, 'id_product', l.id_product, 'quantity', l.quantity,
+            'unit_price', {_float("l.unit_price")}, 'sku', l.sku, 'currency', l.currency,
+            'total_price', {_whole_or_float("(l.unit_price * l.quantity)")}))"""
+
+BUYER = f"""json_build_object(
+        'id_ambassador', b.id_ambassador, 'image', b.image, 'firstname', b.firstname,
+        'lastname', b.lastname, 'username', b.username, 'email', b.email,
+        'email_tmp', b.email_tmp, 'active', b.active, 'status', b.status,
+        'online', b.last_action_date > now() - interval '300 seconds',
+        'last_action_date', {_when("b.last_action_date")},
+        'customer_id', b.customer_id, 'anonymized', b.anonymized)"""
+
+ORDER = f"""json_build_object(
+        'id_order', o.id_order, 'id_order_external', o.id_order_external,
+        'total_amount', {_float("o.total_amount")}, 'total_paid', {_float("o.total_paid")},
+        'total_ws', {_float("o.total_ws")}, 'id_popliste', o.id_popliste, 'source', o.source,
+        'last_status', o.last_status, 'id_meeting', o.id_meeting,
+        'id_meeting_external', o.id_meeting_external, 'customer_id', o.customer_id,
+        'order_info', o.order_info, 'currency', o.currency,
+        'date_order', {_when("o.date_order")}, 'type', o.type,
+        'id_chat_segment', o.id_chat_segment, 'id_chatroom', o.id_chatroom,
+        'date_insert', {_when("o.date_insert")}, 'date_update', {_when("o.date_update")},
+        'assignment', o.assignment, 'buyer', {BUYER},
+        'products', lines.products, 'total_products_quantity', lines.quantity)"""
+
+
+@dataclass(frozen=True)
+class FloorQuery:
+    """The count and page statements of one scenario; `ambassador` is SQL (a literal or a
+    pgbench variable such as `:aid`)."""
+
+    ambassador: str
+    brand_id: int
+    limit: int
+    offset: int
+    placed_from: str | None = None  # inclusive, ISO 8601
+    placed_before: str | None = None  # exclusive (a date-only end covers its day)
+
+    @property
+    def where(self) -> str:
+        clauses = [f"o.id_ambassador = {self.ambassador}"]
+        if self.placed_from:
+            clauses.append(f"o.date_order >= '{self.placed_from}'::timestamptz")
+        if self.placed_before:
+            clauses.append(f"o.date_order < '{self.placed_before}'::timestamptz")
+        return " AND ".join(clauses)
+
+    @property
+    def count_sql(self) -> str:
+        return (
+            f"SELECT (SELECT count(*) FROM orders_order AS o WHERE {self.where}) AS total "
+            f"FROM ambassadors_ambassador AS a "
+            f"WHERE a.id_ambassador = {self.ambassador} AND a.brand_id = {self.brand_id}"
+        )
+
+    @property
+    def page_sql(self) -> str:
+        return f"""WITH page AS MATERIALIZED (
+    SELECT o.id_order, o.date_order FROM orders_order AS o
+    WHERE {self.where}
+    ORDER BY o.date_order DESC, o.id_order DESC
+    LIMIT {self.limit} OFFSET {self.offset}
+)
+SELECT coalesce(json_agg({ORDER} ORDER BY page.date_order DESC, page.id_order DESC), '[]')
+FROM page
+JOIN orders_order AS o ON o.id_order = page.id_order
+JOIN ambassadors_ambassador AS b ON b.id_ambassador = o.id_buyer
+CROSS JOIN LATERAL (
+    SELECT coalesce(json_agg({PRODUCT} ORDER BY l.id_order_product), '[]') AS products,
+           coalesce(sum(l.quantity), 0) AS quantity
+    FROM orders_orderproduct AS l JOIN orders_product AS p ON p.id_product = l.id_product
+    WHERE l.id_order = o.id_order
+) AS lines"""
+
+    def pgbench_script(self, setup: str = "") -> str:
+        """pgbench wants one statement per line (or `\\;`-free multi-line ending in `;`)."""
+        return f"{setup}{self.count_sql};\n{self.page_sql};\n"

@@ -1,0 +1,715 @@
+"""Benchmark the ambassador-orders endpoint against a textbook DRF baseline and PostgreSQL's floor.
+
+    .venv/bin/python bench/run.py [--duration 20] [--connections 8] [--workers 2]
+
+In one run and at one concurrency, for each scenario S1..S4: the service and the baseline under
+gunicorn (production settings, DEBUG off) driven by wrk, and the same page built inside
+PostgreSQL by pgbench (simple and prepared protocol). Loads the dataset first when the bench
+database is missing or empty (bench/generate.py). Prints the table and writes bench/RESULTS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import math
+import os
+import platform
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.env import BENCH, OUT, PYTHON, ROOT, bench_env, database_url
+from bench.floor import FloorQuery
+
+BRAND_ID = 1
+WHALE_ID = 1
+ORDINARY_IDS = range(2, 1002)  # 1000 ordinary ambassadors of brand 1 (generate.py's layout)
+S4_MONTH = ("2024-03-01", "2024-03-31")  # inside the dataset's two years
+SEED = 42
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    title: str
+    ambassador: int | None  # None: random among ORDINARY_IDS
+    per_page: int
+    page: int = 1
+    placed_between: tuple[str, str] | None = None
+
+    def query(self, ambassador: int | None = None) -> str:
+        parts = []
+        if self.placed_between:
+            parts.append("filter%5Bplaced_between%5D=" + "%2C".join(self.placed_between))
+        parts.append(f"per_page={self.per_page}")
+        if self.page != 1:
+            parts.append(f"page={self.page}")
+        return "&".join(parts)
+
+    def path(self, prefix: str, ambassador: int) -> str:
+        return f"/api/v2/{prefix}/ambassadors/{ambassador}/orders?{self.query()}"
+
+
+@dataclass
+class Load:
+    """One wrk or pgbench measurement."""
+
+    rps: float = 0.0
+    p50_ms: float | None = None
+    p99_ms: float | None = None
+    requests: int = 0
+    errors: int = 0
+    note: str = ""
+
+
+@dataclass
+class Row:
+    scenario: Scenario
+    service: Load = field(default_factory=Load)
+    baseline: Load = field(default_factory=Load)
+    floor_simple: Load = field(default_factory=Load)
+    floor_prepared: Load = field(default_factory=Load)
+    service_queries: int | None = None
+    baseline_queries: int | None = None
+    service_bytes: int | None = None
+    baseline_bytes: int | None = None
+    same_json: str = ""
+    floor_same_data: str = ""
+
+
+# --- tools ---------------------------------------------------------------------------------
+
+
+def ensure_tools() -> str:
+    """wrk from Debian's packages when missing; pgbench ships with the PostgreSQL server."""
+    if shutil.which("wrk") is None:
+        print("installing wrk (apt-get)…", flush=True)
+        subprocess.run(["apt-get", "update", "-qq"], check=True, timeout=600)
+        subprocess.run(
+            ["apt-get", "install", "-y", "-qq", "wrk"],
+            check=True,
+            timeout=600,
+            env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
+        )
+    pgbench = shutil.which("pgbench")
+    if pgbench is None:
+        candidates = sorted(Path("/usr/lib/postgresql").glob("*/bin/pgbench"))
+        if not candidates:
+            raise SystemExit(
+                "pgbench not found: install postgresql-contrib (or the server package)"
+            )
+        pgbench = str(candidates[-1])
+    return pgbench
+
+
+def database_ready(url: str) -> bool:
+    try:
+        with psycopg.connect(url, connect_timeout=5) as conn:
+            row = conn.execute(
+                "SELECT count(*) FROM orders_order WHERE id_ambassador = %s", [WHALE_ID]
+            ).fetchone()
+            return bool(row and row[0] == 100_000)
+    except psycopg.Error:
+        return False
+
+
+# --- in-process Django: token, query counts, EXPLAIN ----------------------------------------
+
+
+def django_setup() -> None:
+    os.environ.update(bench_env())
+    import django
+
+    django.setup()
+
+
+def create_token() -> str:
+    """A fresh brand token for brand 1 (older bench tokens are deleted)."""
+    from ambassadors.models import ApiToken, Brand
+    from ambassadors.services import token_create
+
+    ApiToken.objects.filter(name="bench").delete()
+    _, secret = token_create(kind="brand", brand=Brand.objects.get(pk=BRAND_ID), name="bench")
+    return secret
+
+
+def count_queries(path: str, token: str) -> tuple[int, list[str], int]:
+    """Queries of one request through Django's test client (after a warm-up request, so that
+    the token's once-a-minute last-use write is not counted), their SQL, and the status."""
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {token}")
+    client.get(path)
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(path)
+    return len(captured), [q["sql"] for q in captured.captured_queries], response.status_code
+
+
+def explain(sqls: list[str]) -> list[tuple[str, str]]:
+    """EXPLAIN (ANALYZE, BUFFERS) of each captured statement but the token lookup."""
+    from django.db import connection
+
+    plans = []
+    with connection.cursor() as cursor:
+        for sql in sqls:
+            if "ambassadors_apitoken" in sql:
+                continue
+            # Run twice: the second plan shows the warm cache the benchmark runs with.
+            cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql)
+            cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql)
+            plans.append((sql, "\n".join(row[0] for row in cursor.fetchall())))
+    return plans
+
+
+# --- gunicorn ------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextlib.contextmanager
+def gunicorn(workers: int, log_level: str, log_name: str) -> Iterator[str]:
+    port = free_port()
+    log = (OUT / log_name).open("w")
+    process = subprocess.Popen(
+        [
+            str(ROOT / ".venv" / "bin" / "gunicorn"),
+            "platform_api.wsgi:application",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(workers),
+            "--timeout",
+            "60",
+            "--graceful-timeout",
+            "5",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=bench_env(log_level=log_level),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(base + "/healthz", timeout=2) as response:  # noqa: S310
+                    if response.status == 200:
+                        break
+            except OSError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit(f"gunicorn did not start; see {OUT / log_name}")
+            time.sleep(0.5)
+        yield base
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=5)
+        log.close()
+
+
+def http_get(url: str, token: str) -> tuple[int, bytes]:
+    # Only ever http://127.0.0.1:<port> of the gunicorn this script started.
+    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"})  # noqa: S310
+    with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310
+        return response.status, response.read()
+
+
+# --- wrk -----------------------------------------------------------------------------------
+
+WRK_LUA = """-- generated by bench/run.py
+local counter = 0
+function setup(thread)
+  counter = counter + 1
+  thread:set("tid", counter)
+end
+function init(args)
+  math.randomseed(%(seed)d + tid)
+  wrk.headers["Authorization"] = "Bearer %(token)s"
+end
+function request()
+  local id = %(fixed)s
+  if id == nil then id = %(first)d + math.random(0, %(count)d - 1) end
+  return wrk.format("GET", "/api/v2/%(prefix)s/ambassadors/" .. id .. "/orders?%(query)s")
+end
+function done(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    "BENCH_JSON {\\"requests\\": %%d, \\"duration_us\\": %%d, " ..
+    "\\"p50_us\\": %%d, \\"p99_us\\": %%d, \\"errors\\": %%d, \\"status_errors\\": %%d}\\n",
+    summary.requests, summary.duration, latency:percentile(50), latency:percentile(99),
+    e.connect + e.read + e.write + e.timeout, e.status))
+end
+"""
+
+
+def run_wrk(
+    base: str, scenario: Scenario, prefix: str, token: str, args: argparse.Namespace, duration: int
+) -> Load:
+    script = OUT / f"wrk_{scenario.name}_{prefix}.lua"
+    script.write_text(
+        WRK_LUA
+        % {
+            "seed": SEED,
+            "token": token,
+            "fixed": "nil" if scenario.ambassador is None else str(scenario.ambassador),
+            "first": ORDINARY_IDS.start,
+            "count": len(ORDINARY_IDS),
+            "prefix": prefix,
+            "query": scenario.query(),
+        }
+    )
+    command = [
+        "wrk",
+        "-t",
+        str(args.threads),
+        "-c",
+        str(args.connections),
+        "-d",
+        f"{duration}s",
+        "--timeout",
+        "10s",
+        "--latency",
+        "-s",
+        str(script),
+        base,
+    ]
+    result = subprocess.run(
+        command, capture_output=True, text=True, timeout=duration + 60, check=False
+    )
+    (OUT / f"wrk_{scenario.name}_{prefix}.txt").write_text(result.stdout + result.stderr)
+    match = re.search(r"^BENCH_JSON (.+)$", result.stdout, re.MULTILINE)
+    if result.returncode != 0 or match is None:
+        return Load(note=f"wrk failed: {result.stderr.strip()[:200]}")
+    data = json.loads(match.group(1))
+    return Load(
+        rps=data["requests"] / (data["duration_us"] / 1e6),
+        p50_ms=data["p50_us"] / 1000,
+        p99_ms=data["p99_us"] / 1000,
+        requests=data["requests"],
+        errors=data["errors"] + data["status_errors"],
+    )
+
+
+# --- pgbench -------------------------------------------------------------------------------
+
+
+def floor_query(scenario: Scenario, ambassador: str, total: int) -> FloorQuery:
+    offset = (scenario.page - 1) * scenario.per_page
+    start = end = None
+    if scenario.placed_between:
+        start = scenario.placed_between[0]
+        # A date-only end covers its whole day, as the service's filter reads it.
+        end_day = datetime.fromisoformat(scenario.placed_between[1]).date()
+        end = (datetime.combine(end_day, datetime.min.time()) + _one_day()).date().isoformat()
+    return FloorQuery(
+        ambassador=ambassador,
+        brand_id=BRAND_ID,
+        limit=scenario.per_page,
+        offset=offset,
+        placed_from=start,
+        placed_before=end,
+    )
+
+
+def _one_day() -> Any:
+    from datetime import timedelta
+
+    return timedelta(days=1)
+
+
+def run_pgbench(
+    pgbench: str,
+    scenario: Scenario,
+    query: FloorQuery,
+    mode: str,
+    args: argparse.Namespace,
+    duration: int,
+) -> Load:
+    setup = ""
+    if scenario.ambassador is None:
+        setup = f"\\set aid random({ORDINARY_IDS.start}, {ORDINARY_IDS.stop - 1})\n"
+    script = OUT / f"pgbench_{scenario.name}.sql"
+    script.write_text(query.pgbench_script(setup))
+    url = database_url()
+    command = [
+        pgbench,
+        "-n",
+        "-M",
+        mode,
+        "-c",
+        str(args.connections),
+        "-j",
+        str(args.threads),
+        "-T",
+        str(duration),
+        "--random-seed",
+        str(SEED),
+        "-f",
+        str(script),
+        url,
+    ]
+    result = subprocess.run(
+        command, capture_output=True, text=True, timeout=duration + 120, check=False
+    )
+    (OUT / f"pgbench_{scenario.name}_{mode}.txt").write_text(result.stdout + result.stderr)
+    tps = re.search(r"tps = ([\d.]+) \(without initial connection time\)", result.stdout)
+    latency = re.search(r"latency average = ([\d.]+) ms", result.stdout)
+    failed = re.search(r"number of failed transactions: (\d+)", result.stdout)
+    done = re.search(r"number of transactions actually processed: (\d+)", result.stdout)
+    if result.returncode != 0 or tps is None:
+        return Load(note=f"pgbench failed: {result.stderr.strip()[:300]}")
+    return Load(
+        rps=float(tps.group(1)),
+        p50_ms=float(latency.group(1)) if latency else None,  # pgbench reports the mean
+        requests=int(done.group(1)) if done else 0,
+        errors=int(failed.group(1)) if failed else 0,
+    )
+
+
+# --- checks --------------------------------------------------------------------------------
+
+
+def first_difference(a: Any, b: Any, where: str = "$") -> str | None:
+    """Where two parsed JSON values differ, types included (42 is not 42.0)."""
+    if type(a) is not type(b):
+        return f"{where}: {type(a).__name__} {a!r:.60} vs {type(b).__name__} {b!r:.60}"
+    if isinstance(a, dict):
+        if list(a) != list(b):
+            return f"{where}: keys {list(a)} vs {list(b)}"
+        for key in a:
+            found = first_difference(a[key], b[key], f"{where}.{key}")
+            if found:
+                return found
+        return None
+    if isinstance(a, list):
+        if len(a) != len(b):
+            return f"{where}: {len(a)} items vs {len(b)}"
+        for index, (x, y) in enumerate(zip(a, b, strict=True)):
+            found = first_difference(x, y, f"{where}[{index}]")
+            if found:
+                return found
+        return None
+    return None if a == b else f"{where}: {a!r:.60} vs {b!r:.60}"
+
+
+def compare_floor(query: FloorQuery, service_body: dict[str, Any]) -> str:
+    with psycopg.connect(database_url()) as conn:
+        total_row = conn.execute(query.count_sql).fetchone()
+        page_row = conn.execute(query.page_sql).fetchone()
+    assert total_row is not None
+    assert page_row is not None
+    # psycopg parses json; render numbers again through text to keep 42.00 vs 42 distinct
+    data = json.loads(json.dumps(page_row[0]))
+    if total_row[0] != service_body["total"]:
+        return f"total {total_row[0]} vs service {service_body['total']}"
+    difference = first_difference(data, service_body["data"])
+    return "identical data and total" if difference is None else f"DIFFERENT {difference}"
+
+
+# --- report --------------------------------------------------------------------------------
+
+
+def fmt(value: float | int | None, digits: int = 0) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "—"
+    return f"{value:,.{digits}f}"
+
+
+def ratio(a: float, b: float) -> str:
+    return f"{a / b:.2f}x" if a and b else "—"
+
+
+def table(rows: list[Row]) -> str:
+    head = (
+        "| scenario | service rps | p50 ms | p99 ms | queries | bytes | baseline rps | p50 ms "
+        "| p99 ms | base queries | floor rps (simple) | floor rps (prepared) | service/floor "
+        "| service/floor (prep.) | service/baseline |"
+    )
+    lines = [head, "|" + "---|" * 15]
+    for row in rows:
+        s, b = row.service, row.baseline
+        lines.append(
+            f"| {row.scenario.name} | {fmt(s.rps)} | {fmt(s.p50_ms, 1)} | {fmt(s.p99_ms, 1)} "
+            f"| {fmt(row.service_queries)} | {fmt(row.service_bytes)} | {fmt(b.rps)} "
+            f"| {fmt(b.p50_ms, 1)} | {fmt(b.p99_ms, 1)} | {fmt(row.baseline_queries)} "
+            f"| {fmt(row.floor_simple.rps)} | {fmt(row.floor_prepared.rps)} "
+            f"| {ratio(s.rps, row.floor_simple.rps)} | {ratio(s.rps, row.floor_prepared.rps)} "
+            f"| {ratio(s.rps, b.rps)} |"
+        )
+    return "\n".join(lines)
+
+
+def machine() -> list[str]:
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        "unknown",
+    )
+    mem_kb = int(re.search(r"MemTotal:\s+(\d+)", Path("/proc/meminfo").read_text()).group(1))  # type: ignore[union-attr]
+    with psycopg.connect(database_url()) as conn:
+        version = conn.execute("SHOW server_version").fetchone()[0]  # type: ignore[index]
+        size = conn.execute(
+            "SELECT pg_size_pretty(pg_database_size(current_database()))"
+        ).fetchone()[0]  # type: ignore[index]
+        comment = conn.execute(
+            "SELECT shobj_description(oid, 'pg_database') FROM pg_database "
+            "WHERE datname = current_database()"
+        ).fetchone()[0]  # type: ignore[index]
+        settings = conn.execute(
+            "SELECT string_agg(name || '=' || setting, ', ' ORDER BY name) FROM pg_settings "
+            "WHERE name IN ('shared_buffers', 'random_page_cost', 'work_mem', 'jit', "
+            "'effective_cache_size')"
+        ).fetchone()[0]  # type: ignore[index]
+    load = os.getloadavg()
+    return [
+        f"- date: {datetime.now(UTC).isoformat(timespec='seconds')}",
+        f"- machine: {os.cpu_count()} CPUs ({cpu}), {mem_kb / 1024 / 1024:.1f} GiB RAM, "
+        f"{platform.platform()}",
+        f"- load average before the run: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} "
+        "(the machine is shared: compare within one run, as ratios)",
+        f"- PostgreSQL {version} ({settings}); database {size}; {comment}",
+        f"- Python {platform.python_version()}; "
+        + subprocess.run(["wrk", "-v"], capture_output=True, text=True, check=False)
+        .stdout.strip()
+        .split("\n")[0],
+    ]
+
+
+# --- main ----------------------------------------------------------------------------------
+
+SCENARIOS = [
+    Scenario("S1", "random ordinary ambassador, page 1, per_page 15", None, 15),
+    Scenario("S2", "the whale, page 1, per_page 100", WHALE_ID, 100),
+    Scenario("S3", "the whale, last page, per_page 15 (deep OFFSET)", WHALE_ID, 15, page=6667),
+    Scenario(
+        "S4",
+        "the whale, filter[placed_between] over one month, page 1",
+        WHALE_ID,
+        15,
+        placed_between=S4_MONTH,
+    ),
+]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--duration", type=int, default=20, help="seconds per measurement")
+    parser.add_argument("--warmup", type=int, default=5, help="seconds of warm-up per target")
+    parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
+    parser.add_argument("--only", default="S1,S2,S3,S4", help="scenarios, comma-separated")
+    parser.add_argument(
+        "--no-log-check", action="store_true", help="skip the S1 rerun with request logging at INFO"
+    )
+    parser.add_argument("--results", default=str(BENCH / "RESULTS.md"))
+    args = parser.parse_args()
+    command = "python bench/run.py " + " ".join(sys.argv[1:])
+
+    OUT.mkdir(exist_ok=True)
+    pgbench = ensure_tools()
+    url = database_url()
+    if not database_ready(url):
+        print("bench database missing or incomplete: loading it (bench/generate.py)…", flush=True)
+        subprocess.run([str(PYTHON), str(BENCH / "generate.py")], check=True, timeout=1800)
+    description = machine()
+
+    django_setup()
+    from django.db import connections
+
+    token = create_token()
+    (OUT / "token.txt").write_text(token + "\n")
+    wanted = set(args.only.split(","))
+    rows = [Row(scenario) for scenario in SCENARIOS if scenario.name in wanted]
+    sample_id = ORDINARY_IDS.start
+
+    plans: list[tuple[str, str]] = []
+    for row in rows:
+        sc = row.scenario
+        ambassador = sc.ambassador or sample_id
+        row.service_queries, sqls, status = count_queries(sc.path("platform", ambassador), token)
+        if status != 200:
+            raise SystemExit(f"{sc.name}: the service answered {status}")
+        row.baseline_queries, _, status = count_queries(sc.path("baseline", ambassador), token)
+        if status != 200:
+            raise SystemExit(f"{sc.name}: the baseline answered {status}")
+        if sc.name in {"S2", "S3"}:
+            plans.extend((f"{sc.name}: {sc.title}", *plan) for plan in explain(sqls))  # type: ignore[misc]
+    connections.close_all()
+
+    log_rows: list[tuple[str, Load]] = []
+    with gunicorn(args.workers, "WARNING", "gunicorn.log") as base:
+        for row in rows:
+            sc = row.scenario
+            ambassador = sc.ambassador or sample_id
+            _, service_raw = http_get(base + sc.path("platform", ambassador), token)
+            _, baseline_raw = http_get(base + sc.path("baseline", ambassador), token)
+            row.service_bytes, row.baseline_bytes = len(service_raw), len(baseline_raw)
+            swapped = baseline_raw.replace(b"/api/v2/baseline/", b"/api/v2/platform/")
+            if swapped == service_raw:
+                row.same_json = "byte-identical (after /baseline/ → /platform/ in URLs)"
+            else:
+                difference = first_difference(json.loads(swapped), json.loads(service_raw))
+                row.same_json = (
+                    f"DIFFERENT: {difference}"
+                    if difference
+                    else "same JSON values, different bytes (formatting)"
+                )
+            service_body = json.loads(service_raw)
+            row.floor_same_data = compare_floor(
+                floor_query(sc, str(ambassador), service_body["total"]), service_body
+            )
+            print(
+                f"{sc.name} checks: baseline {row.same_json}; floor {row.floor_same_data}",
+                flush=True,
+            )
+
+        for row in rows:
+            sc = row.scenario
+            for prefix, attr in (("platform", "service"), ("baseline", "baseline")):
+                run_wrk(base, sc, prefix, token, args, args.warmup)
+                load = run_wrk(base, sc, prefix, token, args, args.duration)
+                setattr(row, attr, load)
+                print(
+                    f"{sc.name} {attr:<8} {load.rps:8.1f} rps  p50 {fmt(load.p50_ms, 1)} ms  "
+                    f"p99 {fmt(load.p99_ms, 1)} ms  errors {load.errors} {load.note}",
+                    flush=True,
+                )
+    for row in rows:
+        sc = row.scenario
+        query = floor_query(sc, ":aid" if sc.ambassador is None else str(sc.ambassador), 0)
+        for mode, attr in (("simple", "floor_simple"), ("prepared", "floor_prepared")):
+            run_pgbench(pgbench, sc, query, mode, args, args.warmup)
+            load = run_pgbench(pgbench, sc, query, mode, args, args.duration)
+            setattr(row, attr, load)
+            print(
+                f"{sc.name} floor {mode:<8} {load.rps:8.1f} tps  mean {fmt(load.p50_ms, 1)} ms  "
+                f"failed {load.errors} {load.note}",
+                flush=True,
+            )
+
+    if not args.no_log_check and "S1" in wanted:
+        with gunicorn(args.workers, "INFO", "gunicorn_info.log") as base:
+            s1 = next(row for row in rows if row.scenario.name == "S1")
+            run_wrk(base, s1.scenario, "platform", token, args, args.warmup)
+            load = run_wrk(base, s1.scenario, "platform", token, args, args.duration)
+            log_rows.append(("S1 service, request log at INFO (one JSON line per request)", load))
+            print(f"S1 service with INFO request log: {load.rps:.1f} rps", flush=True)
+
+    report = render(rows, plans, log_rows, description, command, args)
+    Path(args.results).write_text(report)
+    print()
+    print(table(rows))
+    print(f"\nwritten to {args.results}")
+
+
+def render(
+    rows: list[Row],
+    plans: list[tuple[str, str, str]],
+    log_rows: list[tuple[str, Load]],
+    description: list[str],
+    command: str,
+    args: argparse.Namespace,
+) -> str:
+    out = ["# Benchmark results", "", "Produced by `bench/run.py`; see bench/README.md.", ""]
+    out += ["## Machine and run", "", *description]
+    out.append(
+        f"- command: `{command.strip()}` — wrk {args.threads} threads, {args.connections} "
+        f"connections, pgbench -c {args.connections} -j {args.threads}, {args.duration} s per "
+        f"measurement after {args.warmup} s of warm-up; gunicorn {args.workers} sync workers, "
+        "bench.settings (production, DEBUG off, request log at WARNING)"
+    )
+    extra = {
+        k: v for k, v in os.environ.items() if k.startswith("DATABASE_") and k != "DATABASE_URL"
+    }
+    if extra:
+        out.append(f"- service environment: {extra}")
+    out += ["", "## Table", "", table(rows), ""]
+    out += ["Scenarios:", ""]
+    for row in rows:
+        sc = row.scenario
+        path = sc.path("platform", sc.ambassador or 0)
+        path = path.replace("/ambassadors/0/", "/ambassadors/{random 2..1001}/")
+        out.append(f"- {sc.name}: {sc.title} — `{path}`")
+    out += [
+        "",
+        "p50/p99 are wrk's latency percentiles. For pgbench only the mean latency is reported "
+        "(below). Queries are counted with Django's CaptureQueriesContext on one test-client "
+        "request per scenario (after a warm-up request), token lookup included. Bytes: one "
+        "HTTP response body from gunicorn.",
+        "",
+    ]
+    out += ["## Checks", ""]
+    for row in rows:
+        out.append(
+            f"- {row.scenario.name}: baseline vs service: {row.same_json}; floor vs "
+            f"service: {row.floor_same_data}"
+        )
+    out += ["", "## Details", ""]
+    out.append("| scenario | target | rps | p50/mean ms | p99 ms | requests | errors | note |")
+    out.append("|---|---|---|---|---|---|---|---|")
+    for row in rows:
+        for label, load in (
+            ("service", row.service),
+            ("baseline", row.baseline),
+            ("floor simple", row.floor_simple),
+            ("floor prepared", row.floor_prepared),
+        ):
+            out.append(
+                f"| {row.scenario.name} | {label} | {fmt(load.rps, 1)} | "
+                f"{fmt(load.p50_ms, 2)} | {fmt(load.p99_ms, 1)} | {load.requests} | "
+                f"{load.errors} | {load.note} |"
+            )
+    for label, load in log_rows:
+        out.append(
+            f"| S1 | {label} | {fmt(load.rps, 1)} | {fmt(load.p50_ms, 2)} | "
+            f"{fmt(load.p99_ms, 1)} | {load.requests} | {load.errors} | |"
+        )
+    out += [
+        "",
+        "## Plans: the service's own SQL for the whale",
+        "",
+        "Captured from a test-client request with CaptureQueriesContext (token lookup left "
+        "out), each run twice, the second (warm) plan shown.",
+        "",
+    ]
+    for title, sql, plan in plans:
+        out += [f"### {title}", "", "```sql", sql, "```", "", "```", plan, "```", ""]
+    return "\n".join(out) + "\n"
+
+
+if __name__ == "__main__":
+    main()
