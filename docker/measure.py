@@ -27,7 +27,8 @@ def _worker(
     errors: list[str],
 ) -> None:
     path = url.path + (f"?{url.query}" if url.query else "")
-    connection = http.client.HTTPConnection(url.hostname, url.port or 80, timeout=10)
+    host = url.hostname or "127.0.0.1"
+    connection = http.client.HTTPConnection(host, url.port or 80, timeout=10)
     while time.perf_counter() < stop_at:
         started = time.perf_counter()
         try:
@@ -37,7 +38,7 @@ def _worker(
         except (OSError, http.client.HTTPException) as exc:
             errors.append(type(exc).__name__)
             connection.close()
-            connection = http.client.HTTPConnection(url.hostname, url.port or 80, timeout=10)
+            connection = http.client.HTTPConnection(host, url.port or 80, timeout=10)
             continue
         if response.status != 200:
             errors.append(str(response.status))

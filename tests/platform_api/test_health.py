@@ -56,7 +56,11 @@ def test_readyz_is_unavailable_while_a_migration_is_pending(client):
     # then
     assert response.status_code == 503
     body = response.json()
-    assert (body["status"], body["database"], body["pending_migrations"]) == ("unavailable", "ok", 1)
+    assert (body["status"], body["database"], body["pending_migrations"]) == (
+        "unavailable",
+        "ok",
+        1,
+    )
 
 
 @pytest.mark.django_db
