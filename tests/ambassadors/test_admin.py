@@ -1,0 +1,279 @@
+"""Admin for brands, ambassadors and API tokens: pages render with bounded queries, tokens are
+created through the service with their secret shown once, and revoked by an action."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.sessions.models import Session
+from django.db import connection
+from django.db.models import Model
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from rest_framework.test import APIClient
+
+from ambassadors.models import Ambassador, ApiToken, Brand
+from ambassadors.tokens import digest_of
+from tests.factories import AmbassadorFactory, ApiTokenFactory, BrandFactory, OrderFactory
+
+pytestmark = pytest.mark.django_db
+
+# Session, user, the count, the page's rows and the brand filter's choices.
+MAX_CHANGELIST_QUERIES = 6
+# Session, user, the row (with the related rows it shows), a raw-id or choice widget.
+MAX_CHANGE_QUERIES = 4
+
+
+def _rows(model: type, count: int) -> None:
+    brand = BrandFactory()
+    if model is Brand:
+        BrandFactory.create_batch(count)
+    elif model is Ambassador:
+        AmbassadorFactory.create_batch(count, brand=brand)
+    else:
+        ApiTokenFactory.create_batch(count, brand=brand)
+        ApiTokenFactory.create_batch(count, for_ambassador=True)
+
+
+def _one(model: type):
+    if model is Brand:
+        return BrandFactory()
+    if model is Ambassador:
+        return AmbassadorFactory()
+    return ApiTokenFactory(for_ambassador=True)
+
+
+def _count_queries(client, url: str) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    assert response.status_code == 200
+    return len(queries)
+
+
+MODELS = [Brand, Ambassador, ApiToken]
+
+
+def _url(model: type[Model], view: str, *args: object) -> str:
+    return reverse(f"admin:ambassadors_{model._meta.model_name}_{view}", args=args)
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_changelist_renders_with_queries_that_do_not_grow_with_rows(
+    admin_client, django_assert_max_num_queries, model
+):
+    # given
+    _rows(model, 3)
+    few = _count_queries(admin_client, _url(model, "changelist"))
+    _rows(model, 30)
+
+    # when
+    with django_assert_max_num_queries(MAX_CHANGELIST_QUERIES):
+        response = admin_client.get(_url(model, "changelist"))
+
+    # then
+    assert response.status_code == 200
+    assert _count_queries(admin_client, _url(model, "changelist")) == few
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_change_and_add_pages_render(admin_client, django_assert_max_num_queries, model):
+    obj = _one(model)
+    admin_client.get(_url(model, "change", obj.pk))  # warm the content-type cache
+
+    with django_assert_max_num_queries(MAX_CHANGE_QUERIES):
+        change = admin_client.get(_url(model, "change", obj.pk))
+    add = admin_client.get(_url(model, "add"))
+
+    assert change.status_code == 200
+    assert add.status_code == 200
+
+
+def test_ambassador_change_page_uses_no_dropdown_of_ambassadors(admin_client):
+    token = ApiTokenFactory(for_ambassador=True)
+    AmbassadorFactory.create_batch(5)
+
+    page = admin_client.get(_url(ApiToken, "change", token.pk)).content.decode()
+    add = admin_client.get(_url(ApiToken, "add")).content.decode()
+
+    assert 'name="ambassador"' not in page  # read-only once created
+    assert 'class="vForeignKeyRawIdAdminField"' in add
+    assert "<select" not in add.split('name="ambassador"')[1].split(">")[0]
+
+
+@pytest.mark.parametrize(
+    ("term", "expected"),
+    [
+        ("id", True),
+        ("email", True),
+        ("customer_id", True),
+        ("lastname", True),
+        ("nobody-matches-this", False),
+    ],
+)
+def test_ambassador_search(admin_client, term, expected):
+    wanted = AmbassadorFactory(lastname="Zyxwvutsrq", customer_id="CUST-LOOKFORME")
+    other = AmbassadorFactory(lastname="Other")
+    values = {
+        "id": str(wanted.pk),
+        "email": wanted.email,
+        "customer_id": wanted.customer_id,
+        "lastname": "yxwvut",
+        "nobody-matches-this": "nobody-matches-this",
+    }
+
+    response = admin_client.get(_url(Ambassador, "changelist"), {"q": values[term]})
+
+    shown = {a.pk for a in response.context["cl"].result_list}
+    assert (wanted.pk in shown) is expected
+    assert other.pk not in shown
+
+
+def test_ambassador_filter_by_active(admin_client):
+    active = AmbassadorFactory(active=Ambassador.Active.ACTIVE)
+    blocked = AmbassadorFactory(active=Ambassador.Active.BLOCKED)
+
+    response = admin_client.get(
+        _url(Ambassador, "changelist"), {"active__exact": Ambassador.Active.BLOCKED}
+    )
+
+    shown = {a.pk for a in response.context["cl"].result_list}
+    assert shown == {blocked.pk}
+    assert active.pk not in shown
+
+
+def _secret_from(page: str) -> str:
+    marker = '<code id="token-secret"'
+    start = page.index(">", page.index(marker)) + 1
+    return page[start : page.index("</code>", start)]
+
+
+def test_adding_a_token_shows_the_secret_once_and_stores_only_its_digest(admin_client, brand):
+    # when
+    response = admin_client.post(
+        _url(ApiToken, "add"),
+        {"kind": "brand", "brand": brand.pk, "name": "shop sync", "expires_in_days": "30"},
+    )
+
+    # then: the answer itself carries the secret (no redirect through cookies or the session)
+    assert response.status_code == 200
+    secret = _secret_from(response.content.decode())
+    token = ApiToken.objects.get()
+    assert secret.startswith(f"pat_{token.prefix}_")
+    assert token.digest == digest_of(secret)
+    assert (token.kind, token.brand_id, token.name) == ("brand", brand.pk, "shop sync")
+    assert token.expires_at is not None
+    assert secret not in str(response.cookies)
+    stored = [s.get_decoded() for s in Session.objects.all()]
+    assert all(secret not in str(data) for data in stored)
+    row = ApiToken.objects.filter(pk=token.pk).values().get()
+    assert all(secret not in str(value) for value in row.values())
+
+    # and it is never shown again, nor is the digest
+    for url in (_url(ApiToken, "change", token.pk), _url(ApiToken, "changelist")):
+        page = admin_client.get(url).content.decode()
+        assert secret not in page
+        assert token.digest not in page
+        assert token.prefix in page
+
+
+def test_the_created_token_authenticates(admin_client, ambassador):
+    response = admin_client.post(
+        _url(ApiToken, "add"), {"kind": "ambassador", "ambassador": ambassador.pk}
+    )
+    secret = _secret_from(response.content.decode())
+
+    api = APIClient().get(
+        f"/api/v2/platform/ambassadors/{ambassador.pk}/orders",
+        HTTP_AUTHORIZATION=f"Bearer {secret}",
+    )
+
+    assert api.status_code == 200
+    assert ApiToken.objects.get().brand_id == ambassador.brand_id
+
+
+@pytest.mark.parametrize(
+    ("data", "field"),
+    [
+        ({"kind": "brand"}, "brand"),
+        ({"kind": "ambassador"}, "ambassador"),
+        ({"kind": "guest", "ambassador": "AMB"}, "ambassador"),
+        ({"kind": "ambassador", "ambassador": "AMB", "brand": "OTHER"}, "ambassador"),
+        ({"kind": "brand", "brand": "BRAND", "expires_in_days": "0"}, "expires_in_days"),
+    ],
+)
+def test_adding_an_invalid_token_shows_the_error_and_creates_nothing(admin_client, data, field):
+    ambassador = AmbassadorFactory()
+    other = BrandFactory()
+    values = {"AMB": ambassador.pk, "OTHER": other.pk, "BRAND": ambassador.brand_id}
+    post = {key: values.get(value, value) for key, value in data.items()}
+
+    response = admin_client.post(_url(ApiToken, "add"), post)
+
+    assert response.status_code == 200
+    assert field in response.context["adminform"].form.errors
+    assert not ApiToken.objects.exists()
+
+
+def test_prefix_digest_and_scope_cannot_be_changed(admin_client):
+    token = ApiTokenFactory(name="before")
+    other = BrandFactory()
+
+    response = admin_client.post(
+        _url(ApiToken, "change", token.pk),
+        {
+            "name": "after",
+            "prefix": "changedpfx",
+            "digest": "0" * 64,
+            "kind": "guest",
+            "brand": other.pk,
+            "expires_at_0": "",
+            "expires_at_1": "",
+        },
+    )
+
+    assert response.status_code == 302
+    saved = ApiToken.objects.get(pk=token.pk)
+    assert saved.name == "after"
+    assert (saved.prefix, saved.digest, saved.kind, saved.brand_id) == (
+        token.prefix,
+        token.digest,
+        "brand",
+        token.brand_id,
+    )
+
+
+def test_revoke_action_revokes_the_selected_tokens_only(admin_client):
+    # given
+    order = OrderFactory()
+    chosen = ApiTokenFactory(brand=order.ambassador.brand)
+    kept = ApiTokenFactory(brand=order.ambassador.brand)
+    url = f"/api/v2/platform/ambassadors/{order.ambassador_id}/orders"
+    assert APIClient().get(url, HTTP_AUTHORIZATION=f"Bearer {chosen.secret}").status_code == 200
+
+    # when
+    response = admin_client.post(
+        _url(ApiToken, "changelist"),
+        {"action": "revoke_tokens", "_selected_action": [chosen.pk]},
+    )
+
+    # then
+    assert response.status_code == 302
+    chosen.refresh_from_db()
+    kept.refresh_from_db()
+    assert chosen.revoked_at is not None
+    assert kept.revoked_at is None
+    assert APIClient().get(url, HTTP_AUTHORIZATION=f"Bearer {chosen.secret}").status_code == 401
+    assert APIClient().get(url, HTTP_AUTHORIZATION=f"Bearer {kept.secret}").status_code == 200
+
+
+def test_token_state_filter(admin_client):
+    usable = ApiTokenFactory()
+    revoked = ApiTokenFactory(revoked=True)
+    expired = ApiTokenFactory(expired=True)
+
+    def shown(state: str) -> set[int]:
+        response = admin_client.get(_url(ApiToken, "changelist"), {"state": state})
+        return {t.pk for t in response.context["cl"].result_list}
+
+    assert shown("usable") == {usable.pk}
+    assert shown("revoked") == {revoked.pk}
+    assert shown("expired") == {expired.pk}
