@@ -335,7 +335,8 @@ PARAMETERS = [
         {
             "type": "string",
             "default": ",".join(DEFAULT_SORT),
-            "pattern": rf"^\s*-?({_SORT_NAME_RE})\s*(,\s*-?({_SORT_NAME_RE})\s*)*$",
+            # What read_ordering() accepts: empty parts are dropped, as spatie does.
+            "pattern": rf"^\s*(-?({_SORT_NAME_RE})\s*)?(,\s*(-?({_SORT_NAME_RE})\s*)?)*$",
         },
         description=f"One or more of {_SORT_NAMES}, comma-separated, the first one first; `-` "
         f"means descending. Default `{','.join(DEFAULT_SORT)}`; `id_order` always breaks ties "
