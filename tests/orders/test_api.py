@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 from rest_framework.test import APIClient
 
 from ambassadors.models import Ambassador
@@ -227,8 +228,9 @@ def test_query_count_does_not_depend_on_page_size(
     url = f"{orders_url(busy_seller.pk)}?{query}"
     brand_client.get(url)  # warm-up: the token's first use is written once
 
-    # token; ambassador + count; the page; lines + products + images
-    with django_assert_num_queries(4):
+    # token; ambassador + count; then Python renders from the page and its lines (2 queries)
+    # while PostgreSQL builds the page's JSON in one statement.
+    with django_assert_num_queries({"postgresql": 3}.get(connection.vendor, 4)):
         response = brand_client.get(url)
 
     assert response.status_code == 200
