@@ -233,9 +233,9 @@ def _weighted(rng: random.Random, weights: Mapping[_V, int]) -> _V:
 
 
 def _pick(rng: random.Random, index: int, weights: Mapping[_V, int]) -> _V:
-    """The first orders take each documented value once, so that all of them always appear."""
+    """Rows 0, 1, … take each value once, so all of them always appear; later rows draw."""
     values = list(weights)
-    return values[index] if index < len(values) else _weighted(rng, weights)
+    return values[index] if 0 <= index < len(values) else _weighted(rng, weights)
 
 
 def _money(value: Decimal) -> Decimal:
@@ -295,7 +295,8 @@ def _people(
         username = f"{_ascii(first)}.{_ascii(last)}{pk}"
         domain = "mail.example" if rng.random() < 0.7 else "post.example"
         email = f"{username}@{domain}"
-        anonymized = not is_seller and rng.random() < 0.03
+        # The last person is anonymised, so the case always appears.
+        anonymized = not is_seller and (pk == count or rng.random() < 0.03)
         online = pk == seller_count + 1 or pk == 1 or rng.random() < ONLINE_SHARE
         last_action = rng.randint(5, 180) if online else rng.randint(600, 90 * DAY)
         inserted = rng.randint(120 * DAY, 900 * DAY)
@@ -312,7 +313,8 @@ def _people(
             active=(
                 Ambassador.Active.ACTIVE
                 if is_seller and (pk == 1 or rng.random() < 0.9)
-                else _weighted(rng, BUYER_ACTIVE_WEIGHTS)
+                # The first buyers take each `active` value once, so all of them appear.
+                else _pick(rng, pk - seller_count - 1, BUYER_ACTIVE_WEIGHTS)
             ),
             status=(
                 Ambassador.Role.AMBASSADOR
@@ -375,6 +377,18 @@ def _products(rng: random.Random, count: int) -> tuple[list[Product], list[I18nC
                 else None,
             )
         )
+        if pk == 2:
+            # A bare product: every nullable field null, so the case always appears.
+            bare = products[-1]
+            bare.name = bare.type = bare.sku = bare.youtube_id = None
+            bare.url = bare.description = bare.old_image = None
+        elif pk == 1:
+            # A complete one: no nullable field null.
+            full = products[-1]
+            full.name, full.type, full.sku = name, "physical", sku or f"SKU-{pk:05d}"
+            full.youtube_id, full.url = "dQw4w9WgXcQ", f"https://shop.example.com/p/{pk}"
+            full.description = f"{name}, made to last."
+            full.old_image = f"https://cdn.example.com/legacy/{pk}.jpg"
         for lang, share in LANG_SHARE.items():
             # Product 1 has every language, so all four always appear.
             if pk == 1 or rng.random() < share:
@@ -466,34 +480,39 @@ def _orders(
         inserted = max(0, offset - rng.randint(0, 300))
         updated = max(0, inserted - rng.randint(0, min(inserted, 20 * DAY)))
         conversation = assignment == Order.Assignment.CONVERSATION_ASSIGNED
-        orders.append(
-            Order(
-                id_order=pk,
-                id_order_external=f"EXT-{brand}-{100000 + pk}" if rng.random() < 0.85 else None,
-                total_amount=total,
-                total_paid=Decimal(0) if status in UNPAID_STATUSES else total,
-                total_ws=_money(total * Decimal("0.55")),
-                id_popliste=rng.randint(1, 5000) if rng.random() < 0.3 else 0,
-                source=rng.choice(SOURCES[order_type]),
-                last_status=status,
-                id_meeting=rng.randint(1, 90000) if rng.random() < 0.25 else 0,
-                id_meeting_external=f"MEET-{rng.randint(1, 10**6):07d}"
-                if rng.random() < 0.25
-                else None,
-                customer_id=buyer.customer_id,
-                order_info=rng.choice(ORDER_INFOS) if rng.random() < 0.2 else "",
-                currency=currency,
-                date_order=at(offset),
-                type=order_type,
-                id_chat_segment=rng.randint(1, 10**6) if conversation else 0,
-                id_chatroom=rng.randint(1, 10**5) if conversation else 0,
-                date_insert=at(inserted),
-                date_update=at(updated),
-                assignment=assignment,
-                ambassador_id=seller.id_ambassador,
-                buyer_id=buyer_id,
-            )
+        order = Order(
+            id_order=pk,
+            id_order_external=f"EXT-{brand}-{100000 + pk}" if rng.random() < 0.85 else None,
+            total_amount=total,
+            total_paid=Decimal(0) if status in UNPAID_STATUSES else total,
+            total_ws=_money(total * Decimal("0.55")),
+            id_popliste=rng.randint(1, 5000) if rng.random() < 0.3 else 0,
+            source=rng.choice(SOURCES[order_type]),
+            last_status=status,
+            id_meeting=rng.randint(1, 90000) if rng.random() < 0.25 else 0,
+            id_meeting_external=f"MEET-{rng.randint(1, 10**6):07d}"
+            if rng.random() < 0.25
+            else None,
+            customer_id=buyer.customer_id,
+            order_info=rng.choice(ORDER_INFOS) if rng.random() < 0.2 else "",
+            currency=currency,
+            date_order=at(offset),
+            type=order_type,
+            id_chat_segment=rng.randint(1, 10**6) if conversation else 0,
+            id_chatroom=rng.randint(1, 10**5) if conversation else 0,
+            date_insert=at(inserted),
+            date_update=at(updated),
+            assignment=assignment,
+            ambassador_id=seller.id_ambassador,
+            buyer_id=buyer_id,
         )
+        # The two oldest orders: external ids both null, then both set.
+        if index == 0:
+            order.id_order_external = order.id_meeting_external = None
+        elif index == 1:
+            order.id_order_external = f"EXT-{brand}-{100000 + pk}"
+            order.id_meeting_external = f"MEET-{pk:07d}"
+        orders.append(order)
     return orders, lines
 
 
@@ -517,7 +536,7 @@ def seed_demo(
 
     rng = random.Random(seed)
     people, sellers, buyers = _people(rng, ambassadors, at)
-    products, images = _products(rng, max(20, orders // 20))
+    products, images = _products(rng, max(50, orders // 20))
     order_rows, line_rows = _orders(rng, orders, people, sellers, buyers, products, at)
 
     reset_demo_tables()
