@@ -1,5 +1,7 @@
 """Production: no insecure defaults. Refuses to start without its required variables."""
 
+from django.core.exceptions import ImproperlyConfigured
+
 from platform_api.env import env_bool, env_int, env_list, env_required
 
 from .base import *  # noqa: F403
@@ -8,7 +10,11 @@ from .base import database_config
 SECRET_KEY = env_required("SECRET_KEY", "a long random value that signs sessions (admin).")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS")
 if not ALLOWED_HOSTS:
-    env_required("ALLOWED_HOSTS", "the host names this service answers for, comma-separated.")
+    # A value made only of commas and blanks names no host: as good as missing.
+    raise ImproperlyConfigured(
+        "The environment variable ALLOWED_HOSTS is required: "
+        "the host names this service answers for, comma-separated."
+    )
 DATABASE_URL = env_required("DATABASE_URL", "e.g. postgres://user:password@host:5432/dbname")
 DATABASES["default"] = database_config(DATABASE_URL)  # noqa: F405
 
