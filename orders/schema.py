@@ -246,6 +246,9 @@ VALIDATION_ERRORS = inline_serializer(
 
 # --- Query parameters -----------------------------------------------------------------------
 
+# Text items: NUL never reaches PostgreSQL (it rejects NUL in text); the server answers 422.
+_TEXT = {"type": "string", "pattern": "^[^\\x00]*$"}
+
 _FILTER_DESCRIPTIONS: dict[str, tuple[Any, str]] = {
     "placed_between": (
         str,
@@ -253,9 +256,9 @@ _FILTER_DESCRIPTIONS: dict[str, tuple[Any, str]] = {
         "ISO 8601 date or date-time (naive date-times are UTC); a date-only end covers its whole "
         "day; either bound may be empty (`2025-01-01,` or `,2025-01-31`).",
     ),
-    "last_status": ({"type": "string", "maxLength": 32}, "Any of these statuses."),
-    "type": ({"type": "string", "maxLength": 16}, "Any of these order types."),
-    "source": ({"type": "string", "maxLength": 64}, "Any of these sources."),
+    "last_status": ({**_TEXT, "maxLength": 32}, "Any of these statuses."),
+    "type": ({**_TEXT, "maxLength": 16}, "Any of these order types."),
+    "source": ({**_TEXT, "maxLength": 64}, "Any of these sources."),
     "currency": (
         {"type": "string", "pattern": "^[A-Z]{3}$"},
         "Any of these ISO 4217 currency codes (`EUR,USD`).",
