@@ -13,7 +13,8 @@ orders: every page at 15 and at 100 per page, each sort, a date-range filter. A 
 
 Targets (exit status 0 when met): zero non-2xx answers and zero socket errors; each worker's
 memory at the end (median of the last 30 s) within +-10% of its memory at the start (median of
-the first 30 s), and no sample above +10%. Raw wrk output: bench/out/soak_wrk.txt.
+the first 30 s), and no sample above +10%. Raw wrk output: bench/out/soak_wrk.txt; memory
+samples: bench/out/soak_memory.csv.
 """
 
 from __future__ import annotations
@@ -155,6 +156,10 @@ def main() -> int:
             sampler.join()
         workers_after = worker_pids(master)
     (OUT / "soak_wrk.txt").write_text(output)
+    with (OUT / "soak_memory.csv").open("w") as csv:
+        csv.write("seconds,pid,rss_kib\n")
+        for t, sizes in samples:
+            csv.writelines(f"{t:.1f},{pid},{size}\n" for pid, size in sorted(sizes.items()))
 
     requests = re.search(r"(\d+) requests in", output)
     rate = re.search(r"Requests/sec:\s+([\d.]+)", output)

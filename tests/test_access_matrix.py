@@ -11,6 +11,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -29,9 +30,9 @@ NONEXISTENT_ID = 987_654_321
 def world(db):
     """Two brands; brand A has two ambassadors (each with an order), brand B one."""
     brand_a, brand_b = BrandFactory(), BrandFactory()
-    a1 = AmbassadorFactory(brand=brand_a)
-    a2 = AmbassadorFactory(brand=brand_a)
-    b1 = AmbassadorFactory(brand=brand_b)
+    a1: Any = AmbassadorFactory(brand=brand_a)
+    a2: Any = AmbassadorFactory(brand=brand_a)
+    b1: Any = AmbassadorFactory(brand=brand_b)
     for ambassador in (a1, a2, b1):
         OrderFactory(ambassador=ambassador)
     tokens = {
@@ -44,7 +45,12 @@ def world(db):
         "ambassador-a1-expired": ApiTokenFactory(for_ambassador=True, ambassador=a1, expired=True),
         "ambassador-a1-revoked": ApiTokenFactory(for_ambassador=True, ambassador=a1, revoked=True),
     }
-    ambassadors = {"a1": a1.pk, "a2": a2.pk, "b1": b1.pk, "nonexistent": NONEXISTENT_ID}
+    ambassadors: dict[str, Any] = {
+        "a1": a1.pk,
+        "a2": a2.pk,
+        "b1": b1.pk,
+        "nonexistent": NONEXISTENT_ID,
+    }
     return tokens, ambassadors
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import copy
 import os
 from datetime import timedelta
+from typing import Any
 
 import pytest
 import schemathesis
@@ -106,14 +107,15 @@ strict_schema = load_strict_schema()
 def loaded(db):
     """A brand with an ambassador who has orders of every kind the filters can select; another
     brand with its own; a brand token (the secret is returned)."""
-    brand, other = BrandFactory(), BrandFactory()
+    brand: Any = BrandFactory()
+    other: Any = BrandFactory()
     ambassador = AmbassadorFactory(brand=brand)
     now = timezone.now()
     products = [ProductFactory() for _ in range(3)]
     for product in products:
         I18nContentFactory(product=product)
         I18nContentFactory(product=product, lang="fr_FR")
-    variants = [
+    variants: list[dict[str, Any]] = [
         {"currency": "EUR", "source": "shopify", "type": Order.Type.WEB},
         {"currency": "USD", "source": "pos", "last_status": Order.Status.OK, "id_chatroom": 7},
         {"currency": "GBP", "assignment": Order.Assignment.values[0], "id_order_external": None},

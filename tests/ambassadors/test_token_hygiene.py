@@ -8,6 +8,7 @@ import hmac
 import json
 import logging
 from datetime import timedelta
+from typing import Any
 from unittest import mock
 
 import pytest
@@ -36,7 +37,7 @@ def orders_url(ambassador) -> str:
 
 @pytest.fixture
 def token_and_secret():
-    brand = BrandFactory()
+    brand: Any = BrandFactory()
     token, secret = token_create(kind=ApiToken.Kind.BRAND, brand=brand, name="ci")
     return token, secret, AmbassadorFactory(brand=brand)
 
@@ -74,7 +75,7 @@ def test_secret_is_never_shown_again_after_creation(token_and_secret):
 
 
 def test_two_tokens_never_share_a_secret_or_a_prefix():
-    brand = BrandFactory()
+    brand: Any = BrandFactory()
     created = [token_create(kind=ApiToken.Kind.BRAND, brand=brand) for _ in range(20)]
 
     assert len({secret for _, secret in created}) == 20
@@ -184,11 +185,12 @@ def test_revocation_takes_effect_on_the_next_request(client, token_and_secret):
 
 
 def test_expiry_takes_effect_on_the_next_request(client):
-    brand = BrandFactory()
+    brand: Any = BrandFactory()
     token, secret = token_create(kind=ApiToken.Kind.BRAND, brand=brand, expires_in_days=1)
     ambassador = AmbassadorFactory(brand=brand)
     assert client.get(orders_url(ambassador), **bearer_of(secret)).status_code == 200
 
+    assert token.expires_at is not None
     later = token.expires_at + timedelta(seconds=1)
     with mock.patch("django.utils.timezone.now", return_value=later):
         response = client.get(orders_url(ambassador), **bearer_of(secret))
@@ -252,7 +254,7 @@ def test_last_use_is_written_at_most_once_a_minute(client, token_and_secret, set
 
 
 def test_refused_requests_do_not_record_a_use(client):
-    token = ApiTokenFactory(expired=True)
+    token: Any = ApiTokenFactory(expired=True)
     ambassador = AmbassadorFactory(brand=token.brand)
 
     assert client.get(orders_url(ambassador), **bearer(token)).status_code == 401

@@ -8,6 +8,7 @@ broken UTF-8 must be refused before they reach a query (PostgreSQL rejects NUL i
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 from django.test import Client
@@ -45,7 +46,7 @@ def send(world, case: Hostile):
     token, ambassador, stranger = world
     ambassador_id = case.id.format(own=ambassador.pk, stranger=stranger.pk)
     path = ROUTE.format(id=ambassador_id) + (f"?{case.query}" if case.query else "")
-    headers = {}
+    headers: dict[str, Any] = {}
     if case.auth is not None:
         headers["HTTP_AUTHORIZATION"] = case.auth.format(secret=token.secret)
     return Client().generic(case.method, path, **headers)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import socket
 from collections.abc import Iterator
+from typing import Any
 from unittest import mock
 from wsgiref.util import setup_testing_defaults
 
@@ -38,7 +39,7 @@ def assert_unavailable(response) -> None:
 @pytest.fixture
 def token_and_url(db):
     token = ApiTokenFactory()
-    ambassador = AmbassadorFactory(brand=token.brand)
+    ambassador: Any = AmbassadorFactory(brand=token.brand)
     return token, f"/api/v2/platform/ambassadors/{ambassador.pk}/orders"
 
 
@@ -48,6 +49,10 @@ def staff_client(db):
     client = Client()
     client.force_login(user)
     return client
+
+
+def authorization(token: Any) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token.secret}"}
 
 
 def database_refuses(error: type[Exception] = OperationalError):
@@ -65,7 +70,7 @@ def test_orders_endpoint_answers_503_when_the_database_is_down(token_and_url):
     token, url = token_and_url
 
     with database_refuses():
-        response = Client().get(url, **bearer(token))
+        response = Client().get(url, headers=authorization(token))
 
     assert_unavailable(response)
     assert response.json() == UNAVAILABLE
@@ -98,7 +103,7 @@ def test_a_query_bug_is_a_500_in_json_not_a_503(token_and_url):
     token, url = token_and_url
 
     with database_refuses(ProgrammingError):
-        response = Client(raise_request_exception=False).get(url, **bearer(token))
+        response = Client(raise_request_exception=False).get(url, headers=authorization(token))
 
     assert response.status_code == 500
     assert response["Content-Type"] == "application/json"
@@ -135,9 +140,9 @@ def database_at_closed_port(transactional_db) -> Iterator[None]:
     [("/api/v2/platform/ambassadors/1/orders", True), ("/readyz", False)],
 )
 def test_unreachable_server_is_a_503(database_at_closed_port, path, authenticated):
-    headers = {"HTTP_AUTHORIZATION": "Bearer pat_aaaaaaaaaa_" + "A" * 43} if authenticated else {}
+    headers = {"Authorization": "Bearer pat_aaaaaaaaaa_" + "A" * 43} if authenticated else {}
 
-    response = Client().get(path, **headers)
+    response = Client().get(path, headers=headers)
 
     assert_unavailable(response)
 
@@ -161,7 +166,11 @@ def wsgi_get(path: str, headers: dict[str, str]) -> tuple[str, bytes]:
     environ["wsgi.input"] = io.BytesIO()
     setup_testing_defaults(environ)
     statuses: list[str] = []
-    body = WSGIHandler()(environ, lambda status, _headers: statuses.append(status))
+
+    def start_response(status: str, headers: Any, exc_info: Any = None) -> Any:
+        statuses.append(status)
+
+    body = WSGIHandler()(environ, start_response)
     return statuses[0], b"".join(body)
 
 
@@ -169,7 +178,7 @@ def wsgi_get(path: str, headers: dict[str, str]) -> tuple[str, bytes]:
 @pytest.mark.django_db(transaction=True)
 def test_service_recovers_by_itself_when_its_connection_dies():
     token = ApiTokenFactory()
-    ambassador = AmbassadorFactory(brand=token.brand)
+    ambassador: Any = AmbassadorFactory(brand=token.brand)
     path = f"/api/v2/platform/ambassadors/{ambassador.pk}/orders"
     saved = {key: connection.settings_dict[key] for key in ("CONN_MAX_AGE", "CONN_HEALTH_CHECKS")}
     connection.close()

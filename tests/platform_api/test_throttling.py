@@ -9,6 +9,7 @@ import subprocess
 import sys
 import uuid
 from pathlib import Path
+from typing import Any
 from unittest import mock
 from urllib.parse import urlsplit
 
@@ -51,7 +52,7 @@ def rate(settings):
 def two_tokens(db):
     first = ApiTokenFactory()
     second = ApiTokenFactory(brand=first.brand)
-    ambassador = AmbassadorFactory(brand=first.brand)
+    ambassador: Any = AmbassadorFactory(brand=first.brand)
     return first, second, f"/api/v2/platform/ambassadors/{ambassador.pk}/orders"
 
 
