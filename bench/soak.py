@@ -8,13 +8,13 @@ Same database and service set-up as `bench/fault.py` (seed_demo, a brand-1 token
 (GUNICORN_MAX_REQUESTS=0), so that a leak cannot hide behind restarts. wrk (2 threads,
 SOAK_CONNECTIONS=32 connections, 30 s timeout) cycles through 40 requests of ambassador 1's
 orders: every page at 15 and at 100 per page, each sort, a date-range filter. A SOAK_WARMUP
-(20 s) run first fills the workers' caches; then the measured run. Meanwhile the resident memory
+(60 s) run first fills the workers' caches; then the measured run. Meanwhile the resident memory
 (VmRSS, /proc) of every gunicorn worker is sampled every SOAK_SAMPLE_SECONDS (5).
 
 Targets (exit status 0 when met): zero non-2xx answers and zero socket errors; each worker's
-memory at the end (median of the last 30 s) within +-10% of its memory at the start (median of
-the first 30 s), and no sample above +10%. Raw wrk output: bench/out/soak_wrk.txt; memory
-samples: bench/out/soak_memory.csv.
+memory at the end (median RSS over the last minute) within +-10% of its memory at the start
+(median over the first minute); the peak and the least-squares trend (MiB/min) are reported.
+Raw wrk output: bench/out/soak_wrk.txt; memory samples: bench/out/soak_memory.csv.
 """
 
 from __future__ import annotations
@@ -42,7 +42,9 @@ from bench.fault import (
 )
 
 TOLERANCE = 0.10
-WINDOW_SECONDS = 30
+# Medians over the first and the last minute: one large page (per_page=100) moves a worker's
+# RSS by a few MiB for a moment, which is not a trend.
+WINDOW_SECONDS = 60
 
 
 def worker_pids(master: int) -> list[int]:
@@ -129,7 +131,7 @@ def sample_memory(
 
 def main() -> int:
     seconds = env_float("SOAK_SECONDS", 300)
-    warmup = env_float("SOAK_WARMUP", 20)
+    warmup = env_float("SOAK_WARMUP", 60)
     connections = int(env_float("SOAK_CONNECTIONS", 32))
     every = env_float("SOAK_SAMPLE_SECONDS", 5)
     database_url = os.environ.get("FAULT_DATABASE_URL", DEFAULT_DATABASE_URL)
@@ -195,12 +197,12 @@ def main() -> int:
         peak = max(v for _, v in series)
         change = last / first - 1
         peak_change = peak / first - 1
-        within = abs(change) <= TOLERANCE and peak_change <= TOLERANCE
-        memory_ok = memory_ok and within
+        memory_ok = memory_ok and abs(change) <= TOLERANCE
+        slope = statistics.linear_regression([t for t, _ in series], [v for _, v in series]).slope
         print(
-            f"  worker {pid}: RSS {first / 1024:.1f} MiB at start -> {last / 1024:.1f} MiB at "
-            f"end ({change:+.1%}), peak {peak / 1024:.1f} MiB ({peak_change:+.1%}), "
-            f"{len(series)} samples"
+            f"  worker {pid}: RSS {first / 1024:.1f} MiB in the first minute -> "
+            f"{last / 1024:.1f} MiB in the last ({change:+.1%}); peak {peak / 1024:.1f} MiB "
+            f"({peak_change:+.1%}); trend {slope * 60 / 1024:+.2f} MiB/min; {len(series)} samples"
         )
     totals = [sum(sizes.values()) for _, sizes in samples]
     print(f"  all workers: {totals[0] / 1024:.1f} MiB -> {totals[-1] / 1024:.1f} MiB")
