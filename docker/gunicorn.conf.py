@@ -91,6 +91,14 @@ else:
     forwarded_allow_ips = ""
     secure_scheme_headers: dict[str, str] = {}
 
+# --- Request limits --------------------------------------------------------------------------
+# gunicorn refuses oversized requests itself, with an HTML page (414/431); below these limits the
+# application answers them in JSON. The request line gets gunicorn's maximum (8190 bytes: a query
+# string of about 8 KB), header fields 16 KiB so that a 10 KB `Authorization` header is the
+# application's JSON 401, not gunicorn's HTML 431. (tests/orders/test_hostile_input.py)
+limit_request_line = 8190
+limit_request_field_size = 16384
+
 # --- Logging ---------------------------------------------------------------------------------
 # The application writes one structured JSON line per request (platform_api/request_log.py),
 # with the request id and the token prefix; gunicorn's access log would repeat every request in
