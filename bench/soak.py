@@ -119,6 +119,25 @@ def wrk(port: int, script: Path, seconds: float, connections: int) -> str:
     return result.stdout
 
 
+def oversized_requests(port: int, secret: str) -> dict[str, str]:
+    """What gunicorn itself does with long requests (its refusals are HTML, the app's JSON)."""
+    path = "/api/v2/platform/ambassadors/1/orders"
+    junk = "&".join(f"junk{n}={'x' * 40}" for n in range(160))  # ~7.8 KB
+    cases = {
+        f"{len(junk)}-byte query string": (f"{path}?{junk}", f"Bearer {secret}"),
+        "10 KB Authorization header": (path, "Bearer pat_" + "a" * 10_240),
+    }
+    answers = {}
+    for name, (target, authorization) in cases.items():
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        connection.request("GET", target, headers={"Authorization": authorization})
+        response = connection.getresponse()
+        response.read()
+        answers[name] = f"{response.status} {response.getheader('Content-Type')}"
+        connection.close()
+    return answers
+
+
 def sample_memory(
     master: int, every: float, stop: threading.Event, samples: list[tuple[float, dict[int, int]]]
 ) -> None:
@@ -145,6 +164,7 @@ def main() -> int:
         probe = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         probe.request("GET", "/healthz")
         server_header = probe.getresponse().getheader("Server")
+        oversized = oversized_requests(port, secret)
         workers_before = worker_pids(master)
         wrk(port, script, warmup, connections)
         samples: list[tuple[float, dict[int, int]]] = []
@@ -180,6 +200,8 @@ def main() -> int:
         f"{errors_match.group(1) if errors_match else 'none'}"
     )
     print(f"Server header sent by gunicorn: {server_header!r}")
+    for name, answer in oversized.items():
+        print(f"through gunicorn, {name}: {answer}")
 
     recycled = workers_before != workers_after
     memory_ok = not recycled
