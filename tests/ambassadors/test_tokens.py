@@ -29,7 +29,7 @@ def _get_orders(ambassador_id: int, secret: str):
 
 def _everything_stored() -> str:
     """Every value of every row of every table, as one text."""
-    parts = []
+    parts: list[str] = []
     with connection.cursor() as cursor:
         for table in connection.introspection.table_names(cursor):
             cursor.execute(f"SELECT * FROM {connection.ops.quote_name(table)}")  # noqa: S608

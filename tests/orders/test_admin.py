@@ -45,7 +45,7 @@ def _url(model: type[Model], view: str, *args: object) -> str:
 
 
 def _order_with_lines(lines: int = 3) -> Order:
-    order = OrderFactory()
+    order: Order = OrderFactory.create()
     for _ in range(lines):
         OrderProductFactory(order=order)
     return order

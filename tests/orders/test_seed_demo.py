@@ -45,7 +45,7 @@ def _snapshot(now: datetime) -> dict[str, list[dict[str, Any]]]:
         }
 
     return {
-        model.__name__: [relative(row) for row in model.objects.order_by("pk").values()]
+        model.__name__: [relative(row) for row in model._default_manager.order_by("pk").values()]
         for model in demo.MODELS_CHILD_FIRST
     }
 
