@@ -22,9 +22,11 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -42,6 +44,7 @@ WHALE_ID = 1
 ORDINARY_IDS = range(2, 1002)  # 1000 ordinary ambassadors of brand 1 (generate.py's layout)
 S4_MONTH = ("2024-03-01", "2024-03-31")  # inside the dataset's two years
 SEED = 42
+MAX_DURATION = 90  # seconds, for targets slower than the warm-up can show
 
 
 @dataclass(frozen=True)
@@ -189,7 +192,11 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def gunicorn(workers: int, log_level: str, log_name: str) -> Iterator[str]:
+def gunicorn(
+    workers: int, log_level: str, log_name: str, on_start: list[int] | None = None
+) -> Iterator[str]:
+    """A gunicorn serving bench.settings on a free port of 127.0.0.1; yields its base URL
+    (and appends the master's pid to `on_start` when given)."""
     port = free_port()
     log = (OUT / log_name).open("w")
     process = subprocess.Popen(
@@ -226,6 +233,8 @@ def gunicorn(workers: int, log_level: str, log_name: str) -> Iterator[str]:
             if process.poll() is not None or time.monotonic() > deadline:
                 raise SystemExit(f"gunicorn did not start; see {OUT / log_name}")
             time.sleep(0.5)
+        if on_start is not None:
+            on_start.append(process.pid)
         yield base
     finally:
         process.send_signal(signal.SIGTERM)
@@ -242,6 +251,68 @@ def http_get(url: str, token: str) -> tuple[int, bytes]:
     request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"})  # noqa: S310
     with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310
         return response.status, response.read()
+
+
+def check(row: Row, base: str, token: str, sample_id: int) -> None:
+    """Same answer from the three: baseline bytes vs service bytes, floor data vs service data."""
+    sc = row.scenario
+    ambassador = sc.ambassador or sample_id
+    _, service_raw = http_get(base + sc.path("platform", ambassador), token)
+    _, baseline_raw = http_get(base + sc.path("baseline", ambassador), token)
+    row.service_bytes, row.baseline_bytes = len(service_raw), len(baseline_raw)
+    swapped = baseline_raw.replace(b"/api/v2/baseline/", b"/api/v2/platform/")
+    if swapped == service_raw:
+        row.same_json = "byte-identical (after /baseline/ → /platform/ in URLs)"
+    else:
+        difference = first_difference(json.loads(swapped), json.loads(service_raw))
+        row.same_json = (
+            f"DIFFERENT: {difference}"
+            if difference
+            else "same JSON values, different bytes (formatting)"
+        )
+    service_body = json.loads(service_raw)
+    row.floor_same_data = compare_floor(
+        floor_query(sc, str(ambassador), service_body["total"]), service_body
+    )
+    print(f"{sc.name} checks: baseline {row.same_json}; floor {row.floor_same_data}", flush=True)
+
+
+def drain(base: str, workers: int) -> None:
+    """Wait until gunicorn has finished what wrk left queued (it serves requests whose client
+    has gone): every worker answers /healthz promptly at once."""
+    deadline = time.monotonic() + 120
+    with ThreadPoolExecutor(max_workers=workers * 2) as pool:
+        while time.monotonic() < deadline:
+            started = time.monotonic()
+            list(
+                pool.map(
+                    lambda _: urllib.request.urlopen(base + "/healthz", timeout=120).read(),  # noqa: S310
+                    range(workers * 2),
+                )
+            )
+            if time.monotonic() - started < 0.5:
+                return
+
+
+def measure_http(
+    scenario: Scenario, prefix: str, token: str, args: argparse.Namespace, log_level: str
+) -> Load:
+    """Warm up, then measure, on a gunicorn of its own.
+
+    A target slower than the warm-up can show (the textbook baseline on the whale) is measured
+    for longer — ten of its latencies, at most MAX_DURATION — so that requests still in flight
+    when wrk stops don't bias its requests/s.
+    """
+    log_name = f"gunicorn_{scenario.name}_{prefix}_{log_level.lower()}.log"
+    with gunicorn(args.workers, log_level, log_name) as base:
+        warm = run_wrk(base, scenario, prefix, token, args, args.warmup)
+        drain(base, args.workers)
+        latency_s = (warm.p50_ms or 0) / 1000 if warm.requests else float(args.warmup)
+        duration = min(max(args.duration, math.ceil(10 * latency_s)), MAX_DURATION)
+        load = run_wrk(base, scenario, prefix, token, args, duration)
+        if duration != args.duration:
+            load.note = (load.note + f" measured {duration} s (slow target)").strip()
+        return load
 
 
 # --- wrk -----------------------------------------------------------------------------------
@@ -297,7 +368,7 @@ def run_wrk(
         "-d",
         f"{duration}s",
         "--timeout",
-        "10s",
+        "60s",
         "--latency",
         "-s",
         str(script),
@@ -442,6 +513,8 @@ def compare_floor(query: FloorQuery, service_body: dict[str, Any]) -> str:
 def fmt(value: float | int | None, digits: int = 0) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "—"
+    if isinstance(value, float) and digits == 0 and value < 10:
+        digits = 1  # 0.5 requests/s is not 0
     return f"{value:,.{digits}f}"
 
 
@@ -489,7 +562,8 @@ def machine() -> list[str]:
             "WHERE datname = current_database()"
         ).fetchone()[0]  # type: ignore[index]
         settings = conn.execute(
-            "SELECT string_agg(name || '=' || setting, ', ' ORDER BY name) FROM pg_settings "
+            "SELECT string_agg(name || '=' || current_setting(name), ', ' ORDER BY name) "
+            "FROM pg_settings "
             "WHERE name IN ('shared_buffers', 'random_page_cost', 'work_mem', 'jit', "
             "'effective_cache_size')"
         ).fetchone()[0]  # type: ignore[index]
@@ -506,6 +580,94 @@ def machine() -> list[str]:
         .stdout.strip()
         .split("\n")[0],
     ]
+
+
+# --- soak: worker memory over a long run ---------------------------------------------------
+
+
+def children_rss_kb(parent: int) -> dict[int, int]:
+    """Resident memory of the gunicorn workers (the master's children), from /proc."""
+    found = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            ppid = int(stat.rsplit(")", 1)[1].split()[1])
+            if ppid != parent:
+                continue
+            status = (entry / "status").read_text()
+        except (OSError, IndexError, ValueError):
+            continue
+        match = re.search(r"VmRSS:\s+(\d+) kB", status)
+        if match:
+            found[int(entry.name)] = int(match.group(1))
+    return found
+
+
+def soak(args: argparse.Namespace, token: str, seconds: int, connections: int) -> list[str]:
+    """S1 at `connections` for `seconds`: errors, and each worker's RSS every 10 s, compared
+    with its RSS after the first 30 s (the target: flat within ±10%)."""
+    scenario = SCENARIOS[0]
+    pids: list[int] = []
+    samples: list[tuple[int, dict[int, int]]] = []
+    soak_args = argparse.Namespace(**{**vars(args), "connections": connections})
+    with gunicorn(args.workers, "WARNING", "gunicorn_soak.log", on_start=pids) as base:
+        result: list[Load] = []
+        runner = threading.Thread(
+            target=lambda: result.append(
+                run_wrk(base, scenario, "platform", token, soak_args, seconds)
+            )
+        )
+        started = time.monotonic()
+        runner.start()
+        while runner.is_alive():
+            samples.append((round(time.monotonic() - started), children_rss_kb(pids[0])))
+            runner.join(timeout=10)
+    load = result[0] if result else Load(note="wrk did not report")
+    reference = next((rss for t, rss in samples if t >= 30), samples[-1][1] if samples else {})
+    lines = [
+        f"S1 service at {connections} connections for {seconds} s, gunicorn {args.workers} "
+        f"workers: {load.rps:.1f} rps, p50 {fmt(load.p50_ms, 1)} ms, p99 {fmt(load.p99_ms, 1)} "
+        f"ms, {load.requests} requests, {load.errors} errors {load.note}".strip(),
+        "",
+        "| t (s) | " + " | ".join(f"worker {pid} RSS (MiB)" for pid in sorted(reference)) + " |",
+        "|---|" + "---|" * len(reference),
+    ]
+    drift = 0.0
+    for t, rss in samples:
+        cells = []
+        for pid in sorted(reference):
+            if pid in rss:
+                cells.append(f"{rss[pid] / 1024:.1f}")
+                if t >= 30:
+                    drift = max(drift, abs(rss[pid] / reference[pid] - 1))
+            else:
+                cells.append("gone")
+        lines.append(f"| {t} | " + " | ".join(cells) + " |")
+    judged = any(t >= 30 for t, _ in samples[1:])
+    verdict = "met" if drift <= 0.10 and load.errors == 0 and load.requests else "NOT met"
+    if not judged:
+        verdict = "run too short to judge"
+    lines += [
+        "",
+        f"Largest RSS change after the first 30 s: {drift * 100:.1f}% "
+        f"(target: within ±10%, no errors): {verdict}",
+    ]
+    return lines
+
+
+def write_soak(results: Path, lines: list[str], seconds: int) -> None:
+    """Put the soak section into RESULTS.md, replacing an older one."""
+    text = results.read_text() if results.exists() else "# Benchmark results\n"
+    text = re.sub(r"\n## Soak\n.*?(?=\n## |\Z)", "\n", text, flags=re.DOTALL).rstrip() + "\n"
+    stamp = datetime.now(UTC).isoformat(timespec="seconds")
+    load = os.getloadavg()
+    text += (
+        f"\n## Soak\n\nRun {stamp} (load average {load[0]:.2f}) with "
+        f"`python bench/run.py --soak {seconds}`.\n\n" + "\n".join(lines) + "\n"
+    )
+    results.write_text(text)
 
 
 # --- main ----------------------------------------------------------------------------------
@@ -535,6 +697,16 @@ def main() -> None:
     parser.add_argument(
         "--no-log-check", action="store_true", help="skip the S1 rerun with request logging at INFO"
     )
+    parser.add_argument(
+        "--targets", default="service,baseline,floor", help="what to measure, comma-separated"
+    )
+    parser.add_argument(
+        "--soak",
+        type=int,
+        default=0,
+        metavar="SECONDS",
+        help="only run the memory soak (S1 at 32 connections) and add it to the results",
+    )
     parser.add_argument("--results", default=str(BENCH / "RESULTS.md"))
     args = parser.parse_args()
     command = "python bench/run.py " + " ".join(sys.argv[1:])
@@ -552,7 +724,16 @@ def main() -> None:
 
     token = create_token()
     (OUT / "token.txt").write_text(token + "\n")
+    if args.soak:
+        from django.db import connections as _connections
+
+        _connections.close_all()
+        lines = soak(args, token, args.soak, connections=32)
+        write_soak(Path(args.results), lines, args.soak)
+        print("\n".join(lines))
+        return
     wanted = set(args.only.split(","))
+    targets = set(args.targets.split(","))
     rows = [Row(scenario) for scenario in SCENARIOS if scenario.name in wanted]
     sample_id = ORDINARY_IDS.start
 
@@ -568,50 +749,41 @@ def main() -> None:
             raise SystemExit(f"{sc.name}: the baseline answered {status}")
         if sc.name in {"S2", "S3"}:
             plans.extend((f"{sc.name}: {sc.title}", *plan) for plan in explain(sqls))  # type: ignore[misc]
+    per_page_counts = [
+        count_queries(f"/api/v2/platform/ambassadors/{WHALE_ID}/orders?per_page={n}", token)[0]
+        for n in (1, 100)
+    ]
+    description.append(
+        "- service queries per request for the whale at per_page=1 and per_page=100: "
+        f"{per_page_counts[0]} and {per_page_counts[1]} (token lookup included)"
+    )
     connections.close_all()
 
     log_rows: list[tuple[str, Load]] = []
-    with gunicorn(args.workers, "WARNING", "gunicorn.log") as base:
+    with gunicorn(args.workers, "WARNING", "gunicorn_checks.log") as base:
         for row in rows:
-            sc = row.scenario
-            ambassador = sc.ambassador or sample_id
-            _, service_raw = http_get(base + sc.path("platform", ambassador), token)
-            _, baseline_raw = http_get(base + sc.path("baseline", ambassador), token)
-            row.service_bytes, row.baseline_bytes = len(service_raw), len(baseline_raw)
-            swapped = baseline_raw.replace(b"/api/v2/baseline/", b"/api/v2/platform/")
-            if swapped == service_raw:
-                row.same_json = "byte-identical (after /baseline/ → /platform/ in URLs)"
-            else:
-                difference = first_difference(json.loads(swapped), json.loads(service_raw))
-                row.same_json = (
-                    f"DIFFERENT: {difference}"
-                    if difference
-                    else "same JSON values, different bytes (formatting)"
-                )
-            service_body = json.loads(service_raw)
-            row.floor_same_data = compare_floor(
-                floor_query(sc, str(ambassador), service_body["total"]), service_body
-            )
-            print(
-                f"{sc.name} checks: baseline {row.same_json}; floor {row.floor_same_data}",
-                flush=True,
-            )
+            check(row, base, token, sample_id)
 
-        for row in rows:
-            sc = row.scenario
-            for prefix, attr in (("platform", "service"), ("baseline", "baseline")):
-                run_wrk(base, sc, prefix, token, args, args.warmup)
-                load = run_wrk(base, sc, prefix, token, args, args.duration)
-                setattr(row, attr, load)
-                print(
-                    f"{sc.name} {attr:<8} {load.rps:8.1f} rps  p50 {fmt(load.p50_ms, 1)} ms  "
-                    f"p99 {fmt(load.p99_ms, 1)} ms  errors {load.errors} {load.note}",
-                    flush=True,
-                )
+    # Per scenario, each target in turn, so that a drift of the machine's load hits the four
+    # alike; each HTTP target gets a fresh gunicorn, so that requests a slow target left queued
+    # cannot eat into the next measurement.
     for row in rows:
         sc = row.scenario
+        for prefix, attr in (("platform", "service"), ("baseline", "baseline")):
+            if attr not in targets:
+                continue
+            load = measure_http(sc, prefix, token, args, "WARNING")
+            setattr(row, attr, load)
+            print(
+                f"{sc.name} {attr:<8} {load.rps:8.1f} rps  p50 {fmt(load.p50_ms, 1)} ms  "
+                f"p99 {fmt(load.p99_ms, 1)} ms  n {load.requests} errors {load.errors} "
+                f"{load.note}",
+                flush=True,
+            )
         query = floor_query(sc, ":aid" if sc.ambassador is None else str(sc.ambassador), 0)
         for mode, attr in (("simple", "floor_simple"), ("prepared", "floor_prepared")):
+            if "floor" not in targets:
+                continue
             run_pgbench(pgbench, sc, query, mode, args, args.warmup)
             load = run_pgbench(pgbench, sc, query, mode, args, args.duration)
             setattr(row, attr, load)
@@ -622,18 +794,43 @@ def main() -> None:
             )
 
     if not args.no_log_check and "S1" in wanted:
-        with gunicorn(args.workers, "INFO", "gunicorn_info.log") as base:
-            s1 = next(row for row in rows if row.scenario.name == "S1")
-            run_wrk(base, s1.scenario, "platform", token, args, args.warmup)
-            load = run_wrk(base, s1.scenario, "platform", token, args, args.duration)
-            log_rows.append(("S1 service, request log at INFO (one JSON line per request)", load))
-            print(f"S1 service with INFO request log: {load.rps:.1f} rps", flush=True)
+        s1 = next(row for row in rows if row.scenario.name == "S1")
+        load = measure_http(s1.scenario, "platform", token, args, "INFO")
+        log_rows.append(("S1 service, request log at INFO (one JSON line per request)", load))
+        print(f"S1 service with INFO request log: {load.rps:.1f} rps", flush=True)
 
     report = render(rows, plans, log_rows, description, command, args)
     Path(args.results).write_text(report)
     print()
     print(table(rows))
     print(f"\nwritten to {args.results}")
+
+
+def verdicts(rows: list[Row]) -> list[str]:
+    """Each target of the issue against this run's numbers."""
+    lines = []
+    for row in rows:
+        name, s = row.scenario.name, row.service
+        floor = row.floor_simple.rps
+        if floor:
+            ok = s.rps >= 0.8 * floor
+            lines.append(
+                f"- {name}: service/floor {s.rps / floor:.2f} (target >= 0.8): "
+                + ("met" if ok else "NOT met")
+            )
+        if name == "S3" and row.baseline.rps:
+            ok = s.rps >= 5 * row.baseline.rps
+            lines.append(
+                f"- S3: service/baseline {s.rps / row.baseline.rps:.2f} (target >= 5): "
+                + ("met" if ok else "NOT met")
+            )
+        if row.service_queries is not None:
+            ok = row.service_queries <= 4
+            lines.append(
+                f"- {name}: {row.service_queries} queries per request (target <= 4): "
+                + ("met" if ok else "NOT met")
+            )
+    return lines
 
 
 def render(
@@ -657,7 +854,10 @@ def render(
     }
     if extra:
         out.append(f"- service environment: {extra}")
+    after = os.getloadavg()
+    out.append(f"- load average after the run: {after[0]:.2f} {after[1]:.2f} {after[2]:.2f}")
     out += ["", "## Table", "", table(rows), ""]
+    out += ["Targets (issue 4):", "", *verdicts(rows), ""]
     out += ["Scenarios:", ""]
     for row in rows:
         sc = row.scenario
