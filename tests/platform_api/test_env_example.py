@@ -15,7 +15,7 @@ SCANNED = ["platform_api", "orders", "ambassadors", "docker", "bench", "manage.p
 
 READS = [
     # platform_api/env.py helpers, and the private copies in scripts that cannot import Django.
-    re.compile(r"""\b_?env_(?:str|bool|int|list|required)\(\s*["']([A-Z][A-Z0-9_]*)["']"""),
+    re.compile(r"""\b_?env_(?:str|bool|int|float|list|required)\(\s*["']([A-Z][A-Z0-9_]*)["']"""),
     re.compile(
         r"""\bos\.(?:environ\.get|environ\.setdefault|getenv)\(\s*["']([A-Z][A-Z0-9_]*)["']"""
     ),
@@ -88,6 +88,7 @@ def test_the_scan_finds_the_settings_variables() -> None:
         ('env_required(\n    "SECRET_KEY", "why")', {"SECRET_KEY"}),
         ("_env_bool('GUNICORN_ACCESS_LOG', False)", {"GUNICORN_ACCESS_LOG"}),
         ('os.environ.get("DB_WAIT_SECONDS", "60")', {"DB_WAIT_SECONDS"}),
+        ('int(env_float("SOAK_CONNECTIONS", 32))', {"SOAK_CONNECTIONS"}),
         ('os.getenv("FOO_BAR")', {"FOO_BAR"}),
         ('os.environ["BAZ"]', {"BAZ"}),
         ('os.environ.setdefault("DJANGO_SETTINGS_MODULE", "x")', {"DJANGO_SETTINGS_MODULE"}),
@@ -103,12 +104,15 @@ def test_the_scan_recognises_each_way_of_reading_a_variable(line: str, expected:
 
 
 def test_every_listed_variable_has_a_comment() -> None:
+    # A variable line, or a group of them, sits right under the comment that explains it.
     lines = (ROOT / ".env.example").read_text().splitlines()
-    uncommented = [
-        match.group(1)
-        for index, line in enumerate(lines)
-        if (match := LISTED.match(line))
-        # A variable line follows its comment, or another variable of the same group.
-        and not any(previous.startswith("# ") for previous in lines[max(0, index - 3) : index])
-    ]
+    uncommented = []
+    for index, line in enumerate(lines):
+        if not (match := LISTED.match(line)):
+            continue
+        above = index - 1
+        while above >= 0 and LISTED.match(lines[above]):
+            above -= 1
+        if above < 0 or not lines[above].startswith("# "):
+            uncommented.append(match.group(1))
     assert not uncommented, f"explain these in .env.example: {uncommented}"
