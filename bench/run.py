@@ -529,13 +529,18 @@ def table(rows: list[Row]) -> str:
         "| service/floor (prep.) | service/baseline |"
     )
     lines = [head, "|" + "---|" * 15]
+
+    def rps(load: Load) -> str:
+        # Error answers (503s from a database restart, timeouts) are not the page: flag them.
+        return fmt(load.rps) + (f" ({load.errors} errors!)" if load.errors else "")
+
     for row in rows:
         s, b = row.service, row.baseline
         lines.append(
-            f"| {row.scenario.name} | {fmt(s.rps)} | {fmt(s.p50_ms, 1)} | {fmt(s.p99_ms, 1)} "
-            f"| {fmt(row.service_queries)} | {fmt(row.service_bytes)} | {fmt(b.rps)} "
+            f"| {row.scenario.name} | {rps(s)} | {fmt(s.p50_ms, 1)} | {fmt(s.p99_ms, 1)} "
+            f"| {fmt(row.service_queries)} | {fmt(row.service_bytes)} | {rps(b)} "
             f"| {fmt(b.p50_ms, 1)} | {fmt(b.p99_ms, 1)} | {fmt(row.baseline_queries)} "
-            f"| {fmt(row.floor_simple.rps)} | {fmt(row.floor_prepared.rps)} "
+            f"| {rps(row.floor_simple)} | {rps(row.floor_prepared)} "
             f"| {ratio(s.rps, row.floor_simple.rps)} | {ratio(s.rps, row.floor_prepared.rps)} "
             f"| {ratio(s.rps, b.rps)} |"
         )
