@@ -818,13 +818,13 @@ def verdicts(rows: list[Row]) -> list[str]:
         name, s = row.scenario.name, row.service
         floor = row.floor_simple.rps
         if floor:
-            ok = s.rps >= 0.8 * floor
+            ok = s.rps >= 0.8 * floor and not (s.errors or row.floor_simple.errors)
             lines.append(
                 f"- {name}: service/floor {s.rps / floor:.2f} (target >= 0.8): "
                 + ("met" if ok else "NOT met")
             )
         if name == "S3" and row.baseline.rps:
-            ok = s.rps >= 5 * row.baseline.rps
+            ok = s.rps >= 5 * row.baseline.rps and not (s.errors or row.baseline.errors)
             lines.append(
                 f"- S3: service/baseline {s.rps / row.baseline.rps:.2f} (target >= 5): "
                 + ("met" if ok else "NOT met")
