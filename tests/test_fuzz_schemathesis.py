@@ -20,6 +20,8 @@ from typing import Any
 
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from django.utils import timezone
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
@@ -104,7 +106,19 @@ strict_schema = load_strict_schema()
 
 
 @pytest.fixture
-def loaded(db):
+def keep_connection():
+    """Schemathesis calls the real WSGI handler, whose request hooks close a connection that is
+    not in autocommit mode, which the test's is (inside the test transaction): on PostgreSQL
+    every later query would fail. Django's own test client unhooks them the same way."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def loaded(db, keep_connection):
     """A brand with an ambassador who has orders of every kind the filters can select; another
     brand with its own; a brand token (the secret is returned)."""
     brand: Any = BrandFactory()
