@@ -21,9 +21,12 @@ def ambassador_orders(
 
     Raises UnprocessableQuery, keyed `filter.<name>`, when a filter value is malformed.
     """
-    filterset = OrderFilterSet(
-        data=filters, queryset=Order.objects.filter(ambassador_id=ambassador_id)
-    )
+    orders = Order.objects.filter(ambassador_id=ambassador_id)
+    if not filters:
+        # Building a FilterSet builds a form class: measurable per request, and most calls
+        # filter nothing.
+        return orders.order_by(*ordering)
+    filterset = OrderFilterSet(data=filters, queryset=orders)
     if not filterset.is_valid():
         raise UnprocessableQuery(
             {f"filter.{name}": list(messages) for name, messages in filterset.errors.items()}
