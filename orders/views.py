@@ -60,7 +60,9 @@ class AmbassadorOrderViewSet(viewsets.GenericViewSet[Any]):
                 ):
                     raise exceptions.NotFound(AMBASSADOR_NOT_FOUND) from None
                 raise
-            total = visible_ambassador_order_total(token=token, ambassador_id=pk, orders=orders)
+            total = visible_ambassador_order_total(
+                token=token, ambassador_id=pk, orders=orders, filtered=bool(query.filters)
+            )
             if total is None:
                 raise exceptions.NotFound(AMBASSADOR_NOT_FOUND)
             paginator = LaravelPagination()

@@ -15,6 +15,7 @@ from rest_framework.request import Request
 
 from ambassadors import tokens
 from ambassadors.models import ApiToken
+from ambassadors.selectors import token_by_prefix
 from ambassadors.services import token_mark_used
 
 # Longer than any token: refuse to hash or look up megabytes of header.
@@ -58,7 +59,7 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
         prefix = tokens.parse_prefix(credentials) if credentials else None
         if credentials is None or prefix is None:
             raise exceptions.AuthenticationFailed()
-        token = ApiToken.objects.select_related("ambassador").filter(prefix=prefix).first()
+        token = token_by_prefix(prefix)
         if token is None or not tokens.matches(credentials, token.digest):
             raise exceptions.AuthenticationFailed()
         now = timezone.now()
