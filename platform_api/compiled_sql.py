@@ -63,7 +63,7 @@ class CompiledQuery:
         with connections[alias].cursor() as cursor:
             cursor.execute(sql, params)
             row = cursor.fetchone()
-            columns = [column.name for column in cursor.description or []]
+            columns = [column[0] for column in cursor.description or []]
         return columns, row
 
 
