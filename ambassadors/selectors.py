@@ -14,8 +14,6 @@ _TOKEN_BY_PREFIX = CompiledQuery(lambda prefix: ApiToken.objects.filter(prefix=p
 def token_by_prefix(prefix: str) -> ApiToken | None:
     """The token with this public prefix (unique), from the primary: revocation is immediate."""
     alias = router.db_for_write(ApiToken)
-    _, row = _TOKEN_BY_PREFIX.execute(alias, prefix=prefix)
-    if row is None:
-        return None
-    field_names = [field.attname for field in ApiToken._meta.concrete_fields]
-    return ApiToken.from_db(alias, field_names, list(row))
+    sql, params = _TOKEN_BY_PREFIX.bind(alias, prefix=prefix)
+    # `.raw()` applies the fields' converters (SQLite hands dates back as text).
+    return next(iter(ApiToken.objects.db_manager(alias).raw(sql, params)), None)

@@ -64,11 +64,11 @@ def visible_ambassador_order_total(
 def _unfiltered_total(*, token: ApiToken, ambassador_id: int) -> int | None:
     alias = router.db_for_read(Ambassador)
     if token.kind == ApiToken.Kind.BRAND:
-        _, row = _UNFILTERED_TOTAL_FOR_BRAND.execute(
+        row = _UNFILTERED_TOTAL_FOR_BRAND.fetchone(
             alias, ambassador_id=ambassador_id, brand_id=token.brand_id
         )
     else:
-        _, row = _UNFILTERED_TOTAL.execute(alias, ambassador_id=ambassador_id)
+        row = _UNFILTERED_TOTAL.fetchone(alias, ambassador_id=ambassador_id)
     return None if row is None else int(row[0])
 
 

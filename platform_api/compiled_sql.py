@@ -53,18 +53,22 @@ class CompiledQuery:
             self._compiled[alias] = compiled
         return compiled
 
-    def execute(self, alias: str, **values: Any) -> tuple[list[str], Sequence[Any] | None]:
-        """Run the query; return its column names and its first row (or None)."""
+    def bind(self, alias: str, **values: Any) -> tuple[str, list[Any]]:
+        """The SQL and its parameters for these values, ready for a cursor or `.raw()`."""
         sql, slots, constants = self._compile(alias)
         params = [
             values[slot] if slot is not None else constant
             for slot, constant in zip(slots, constants, strict=True)
         ]
+        return sql, params
+
+    def fetchone(self, alias: str, **values: Any) -> Sequence[Any] | None:
+        """Run the query; its first row, unconverted (fit for numbers, not for dates on SQLite)."""
+        sql, params = self.bind(alias, **values)
         with connections[alias].cursor() as cursor:
             cursor.execute(sql, params)
-            row = cursor.fetchone()
-            columns = [column[0] for column in cursor.description or []]
-        return columns, row
+            row: Sequence[Any] | None = cursor.fetchone()
+        return row
 
 
 def _hashable(value: Any) -> bool:
