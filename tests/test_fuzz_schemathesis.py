@@ -5,7 +5,7 @@ application, with data in the database and a valid brand token, so that generate
 the query and the 200 bodies are checked against the schema too.
 
 Checks: no server error, status codes documented, content type documented, bodies and headers
-matching the schema, negative data (values the schema forbids) refused with a 4xx.
+matching the schema, values the schema allows never refused (bad input: test_hostile_input.py).
 
 Examples per test: FUZZ_EXAMPLES (default 100). A longer run, e.g. before a release:
     FUZZ_EXAMPLES=2000 .venv/bin/pytest tests/test_fuzz_schemathesis.py
@@ -27,7 +27,6 @@ from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
-    negative_data_rejection,
     positive_data_acceptance,
     response_headers_conformance,
     response_schema_conformance,
@@ -56,9 +55,11 @@ RESPONSE_CHECKS = [
     response_headers_conformance,
     response_schema_conformance,
 ]
-# Whether the schema describes the accepted input exactly: values it allows are not refused
-# with a 400/422, values it forbids are.
-REQUEST_CHECKS = [positive_data_acceptance, negative_data_rejection]
+# Whether the schema describes the accepted input: values it allows are not refused with a
+# 400/422. (Not the converse: the test must point the path at a real ambassador and send a valid
+# token, which turns Schemathesis' negative cases that mutated the id or the header back into
+# valid requests, so "negative data accepted" would be the test's artefact, not the service's.)
+REQUEST_CHECKS = [positive_data_acceptance]
 
 fuzz_settings = settings(
     max_examples=FUZZ_EXAMPLES,
