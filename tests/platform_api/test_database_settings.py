@@ -34,7 +34,11 @@ def test_default_is_persistent_connections_with_health_checks():
 
     assert config["ENGINE"] == "django.db.backends.postgresql"
     assert (config["CONN_MAX_AGE"], config["CONN_HEALTH_CHECKS"]) == (60, True)
-    assert config["OPTIONS"] == {"server_side_binding": False, "connect_timeout": 3}
+    assert config["OPTIONS"] == {
+        "server_side_binding": True,
+        "prepare_threshold": 5,
+        "connect_timeout": 3,
+    }
     assert config["DISABLE_SERVER_SIDE_CURSORS"] is False
 
 
@@ -52,7 +56,8 @@ def test_a_pool_size_switches_to_psycopg_pool_and_off_persistent_connections(mon
 
     assert config["OPTIONS"]["pool"] == {"min_size": 1, "max_size": 8, "timeout": 5}
     assert config["CONN_MAX_AGE"] == 0
-    assert not config.get("CONN_HEALTH_CHECKS")  # the pool checks connections itself
+    # Django hands the pool psycopg's check_connection only with health checks on.
+    assert config["CONN_HEALTH_CHECKS"] is True
 
 
 def test_pgbouncer_transaction_mode_settings(monkeypatch):
@@ -65,7 +70,8 @@ def test_pgbouncer_transaction_mode_settings(monkeypatch):
     assert config["OPTIONS"]["server_side_binding"] is False
 
 
-def test_server_side_binding_can_be_turned_on_without_pgbouncer(monkeypatch):
+def test_server_side_binding_is_on_by_default_and_explicitly(monkeypatch):
+    assert database_config(PG_URL)["OPTIONS"]["server_side_binding"] is True
     monkeypatch.setenv("DATABASE_SERVER_SIDE_BINDING", "1")
 
     assert database_config(PG_URL)["OPTIONS"]["server_side_binding"] is True
