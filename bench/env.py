@@ -40,6 +40,9 @@ def bench_env(*, log_level: str = "WARNING") -> dict[str, str]:
             "RATE_LIMIT": "1000000000/second",
             "LOG_LEVEL": log_level,
             "PYTHONPATH": str(ROOT),
+            # As the image sets it (docker/Dockerfile): glibc arenas otherwise let worker
+            # memory creep under threads (bench/FAULT_AND_LOAD.md).
+            "MALLOC_ARENA_MAX": env.get("MALLOC_ARENA_MAX", "2"),
         }
     )
     return env
