@@ -863,6 +863,12 @@ def render(
     out.append(f"- load average after the run: {after[0]:.2f} {after[1]:.2f} {after[2]:.2f}")
     out += ["", "## Table", "", table(rows), ""]
     out += ["Targets (issue 4):", "", *verdicts(rows), ""]
+    out += [
+        "The database-restart drill and the 5-minute load at 32 connections (gunicorn with the",
+        "image's configuration) are in [FAULT_AND_LOAD.md](FAULT_AND_LOAD.md): `bench/fault.py`,",
+        "`bench/soak.py`.",
+        "",
+    ]
     out += ["Scenarios:", ""]
     for row in rows:
         sc = row.scenario
