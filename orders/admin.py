@@ -30,9 +30,10 @@ from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
 
-from ambassadors.admin import LargeTableAdmin, admin_change_url, as_bigint
 from ambassadors.models import Ambassador
 from orders.models import MONEY, I18nContent, Order, OrderProduct, Product
+from platform_api.admin_tools import LargeTableAdmin, admin_change_url
+from platform_api.ids import parse_id
 
 CENT = Decimal("0.01")
 CURRENCY_CHOICES_CACHE_KEY = "admin:orders:currencies"
@@ -196,7 +197,7 @@ class OrderAdmin(LargeTableAdmin):
             )
             return queryset.filter(buyer_id__in=buyers), False
         matches = Q(id_order_external=term) | Q(customer_id=term)
-        number = as_bigint(term)
+        number = parse_id(term)
         if number is not None:
             matches |= Q(pk=number)
         return queryset.filter(matches), False
@@ -229,7 +230,7 @@ class OrderProductAdmin(LargeTableAdmin):
         if not term:
             return queryset, False
         matches = Q(sku=term)
-        number = as_bigint(term)
+        number = parse_id(term)
         if number is not None:
             matches |= Q(order_id=number)
         return queryset.filter(matches), False
@@ -257,7 +258,7 @@ class ProductAdmin(LargeTableAdmin):
         if not term:
             return queryset, False
         matches = Q(sku=term) | Q(name__icontains=term)
-        number = as_bigint(term)
+        number = parse_id(term)
         if number is not None:
             matches |= Q(pk=number)
         return queryset.filter(matches), False
@@ -276,7 +277,7 @@ class I18nContentAdmin(LargeTableAdmin):
     def get_search_results(
         self, request: HttpRequest, queryset: QuerySet[I18nContent], search_term: str
     ) -> tuple[QuerySet[I18nContent], bool]:
-        number = as_bigint(search_term.strip())
+        number = parse_id(search_term.strip())
         if number is None:
             return queryset.none() if search_term.strip() else queryset, False
         return queryset.filter(product_id=number), False

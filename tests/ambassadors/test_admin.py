@@ -5,14 +5,11 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.sessions.models import Session
-from django.db import connection
-from django.db.models import Model
-from django.test.utils import CaptureQueriesContext
-from django.urls import reverse
 from rest_framework.test import APIClient
 
 from ambassadors.models import Ambassador, ApiToken, Brand
 from ambassadors.tokens import digest_of
+from tests.admin_helpers import admin_url, count_queries
 from tests.factories import AmbassadorFactory, ApiTokenFactory, BrandFactory, OrderFactory
 
 pytestmark = pytest.mark.django_db
@@ -42,18 +39,7 @@ def _one(model: type):
     return ApiTokenFactory(for_ambassador=True)
 
 
-def _count_queries(client, url: str) -> int:
-    with CaptureQueriesContext(connection) as queries:
-        response = client.get(url)
-    assert response.status_code == 200
-    return len(queries)
-
-
 MODELS = [Brand, Ambassador, ApiToken]
-
-
-def _url(model: type[Model], view: str, *args: object) -> str:
-    return reverse(f"admin:ambassadors_{model._meta.model_name}_{view}", args=args)
 
 
 @pytest.mark.parametrize("model", MODELS)
@@ -62,26 +48,26 @@ def test_changelist_renders_with_queries_that_do_not_grow_with_rows(
 ):
     # given
     _rows(model, 3)
-    few = _count_queries(admin_client, _url(model, "changelist"))
+    few = count_queries(admin_client, admin_url(model, "changelist"))
     _rows(model, 30)
 
     # when
     with django_assert_max_num_queries(MAX_CHANGELIST_QUERIES):
-        response = admin_client.get(_url(model, "changelist"))
+        response = admin_client.get(admin_url(model, "changelist"))
 
     # then
     assert response.status_code == 200
-    assert _count_queries(admin_client, _url(model, "changelist")) == few
+    assert count_queries(admin_client, admin_url(model, "changelist")) == few
 
 
 @pytest.mark.parametrize("model", MODELS)
 def test_change_and_add_pages_render(admin_client, django_assert_max_num_queries, model):
     obj = _one(model)
-    admin_client.get(_url(model, "change", obj.pk))  # warm the content-type cache
+    admin_client.get(admin_url(model, "change", obj.pk))  # warm the content-type cache
 
     with django_assert_max_num_queries(MAX_CHANGE_QUERIES):
-        change = admin_client.get(_url(model, "change", obj.pk))
-    add = admin_client.get(_url(model, "add"))
+        change = admin_client.get(admin_url(model, "change", obj.pk))
+    add = admin_client.get(admin_url(model, "add"))
 
     assert change.status_code == 200
     assert add.status_code == 200
@@ -91,8 +77,8 @@ def test_ambassador_change_page_uses_no_dropdown_of_ambassadors(admin_client):
     token = ApiTokenFactory(for_ambassador=True)
     AmbassadorFactory.create_batch(5)
 
-    page = admin_client.get(_url(ApiToken, "change", token.pk)).content.decode()
-    add = admin_client.get(_url(ApiToken, "add")).content.decode()
+    page = admin_client.get(admin_url(ApiToken, "change", token.pk)).content.decode()
+    add = admin_client.get(admin_url(ApiToken, "add")).content.decode()
 
     assert 'name="ambassador"' not in page  # read-only once created
     assert 'class="vForeignKeyRawIdAdminField"' in add
@@ -120,7 +106,7 @@ def test_ambassador_search(admin_client, term, expected):
         "nobody-matches-this": "nobody-matches-this",
     }
 
-    response = admin_client.get(_url(Ambassador, "changelist"), {"q": values[term]})
+    response = admin_client.get(admin_url(Ambassador, "changelist"), {"q": values[term]})
 
     shown = {a.pk for a in response.context["cl"].result_list}
     assert (wanted.pk in shown) is expected
@@ -132,7 +118,7 @@ def test_ambassador_filter_by_active(admin_client):
     blocked = AmbassadorFactory(active=Ambassador.Active.BLOCKED)
 
     response = admin_client.get(
-        _url(Ambassador, "changelist"), {"active__exact": Ambassador.Active.BLOCKED}
+        admin_url(Ambassador, "changelist"), {"active__exact": Ambassador.Active.BLOCKED}
     )
 
     shown = {a.pk for a in response.context["cl"].result_list}
@@ -149,7 +135,7 @@ def _secret_from(page: str) -> str:
 def test_adding_a_token_shows_the_secret_once_and_stores_only_its_digest(admin_client, brand):
     # when
     response = admin_client.post(
-        _url(ApiToken, "add"),
+        admin_url(ApiToken, "add"),
         {"kind": "brand", "brand": brand.pk, "name": "shop sync", "expires_in_days": "30"},
     )
 
@@ -168,7 +154,7 @@ def test_adding_a_token_shows_the_secret_once_and_stores_only_its_digest(admin_c
     assert all(secret not in str(value) for value in row.values())
 
     # and it is never shown again, nor is the digest
-    for url in (_url(ApiToken, "change", token.pk), _url(ApiToken, "changelist")):
+    for url in (admin_url(ApiToken, "change", token.pk), admin_url(ApiToken, "changelist")):
         page = admin_client.get(url).content.decode()
         assert secret not in page
         assert token.digest not in page
@@ -177,7 +163,7 @@ def test_adding_a_token_shows_the_secret_once_and_stores_only_its_digest(admin_c
 
 def test_the_created_token_authenticates(admin_client, ambassador):
     response = admin_client.post(
-        _url(ApiToken, "add"), {"kind": "ambassador", "ambassador": ambassador.pk}
+        admin_url(ApiToken, "add"), {"kind": "ambassador", "ambassador": ambassador.pk}
     )
     secret = _secret_from(response.content.decode())
 
@@ -206,7 +192,7 @@ def test_adding_an_invalid_token_shows_the_error_and_creates_nothing(admin_clien
     values = {"AMB": ambassador.pk, "OTHER": other.pk, "BRAND": ambassador.brand_id}
     post = {key: values.get(value, value) for key, value in data.items()}
 
-    response = admin_client.post(_url(ApiToken, "add"), post)
+    response = admin_client.post(admin_url(ApiToken, "add"), post)
 
     assert response.status_code == 200
     assert field in response.context["adminform"].form.errors
@@ -218,7 +204,7 @@ def test_prefix_digest_and_scope_cannot_be_changed(admin_client):
     other = BrandFactory()
 
     response = admin_client.post(
-        _url(ApiToken, "change", token.pk),
+        admin_url(ApiToken, "change", token.pk),
         {
             "name": "after",
             "prefix": "changedpfx",
@@ -251,7 +237,7 @@ def test_revoke_action_revokes_the_selected_tokens_only(admin_client):
 
     # when
     response = admin_client.post(
-        _url(ApiToken, "changelist"),
+        admin_url(ApiToken, "changelist"),
         {"action": "revoke_tokens", "_selected_action": [chosen.pk]},
     )
 
@@ -271,7 +257,7 @@ def test_token_state_filter(admin_client):
     expired = ApiTokenFactory(expired=True)
 
     def shown(state: str) -> set[int]:
-        response = admin_client.get(_url(ApiToken, "changelist"), {"state": state})
+        response = admin_client.get(admin_url(ApiToken, "changelist"), {"state": state})
         return {t.pk for t in response.context["cl"].result_list}
 
     assert shown("usable") == {usable.pk}

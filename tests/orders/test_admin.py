@@ -12,13 +12,12 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection
-from django.db.models import Model
 from django.test.utils import CaptureQueriesContext
-from django.urls import reverse
 from django.utils import timezone
 
-from ambassadors.admin import EstimatedCountPaginator
 from orders.models import I18nContent, Order, OrderProduct, Product
+from platform_api.admin_tools import EstimatedCountPaginator
+from tests.admin_helpers import admin_url, count_queries
 from tests.factories import (
     AmbassadorFactory,
     I18nContentFactory,
@@ -38,10 +37,6 @@ MODELS = [Order, OrderProduct, Product, I18nContent]
 MAX_CHANGELIST_QUERIES = 6
 # Session, user, the row with its totals, raw-id labels (ambassador, buyer), the inline rows.
 MAX_CHANGE_QUERIES = 6
-
-
-def _url(model: type[Model], view: str, *args: object) -> str:
-    return reverse(f"admin:orders_{model._meta.model_name}_{view}", args=args)
 
 
 def _order_with_lines(lines: int = 3) -> Order:
@@ -74,41 +69,34 @@ def _one(model: type):
     return line.product if model is Product else image
 
 
-def _count_queries(client, url: str) -> int:
-    with CaptureQueriesContext(connection) as queries:
-        response = client.get(url)
-    assert response.status_code == 200
-    return len(queries)
-
-
 @pytest.mark.parametrize("model", MODELS)
 def test_changelist_renders_with_queries_that_do_not_grow_with_rows(
     admin_client, django_assert_max_num_queries, model
 ):
     # given: the currency choices are cached after the first page
     _rows(model, 2)
-    admin_client.get(_url(model, "changelist"))
-    few = _count_queries(admin_client, _url(model, "changelist"))
+    admin_client.get(admin_url(model, "changelist"))
+    few = count_queries(admin_client, admin_url(model, "changelist"))
     _rows(model, 25)
 
     # when
     with django_assert_max_num_queries(MAX_CHANGELIST_QUERIES):
-        response = admin_client.get(_url(model, "changelist"))
+        response = admin_client.get(admin_url(model, "changelist"))
 
     # then
     assert response.status_code == 200
     assert len(response.context["cl"].result_list) > 2
-    assert _count_queries(admin_client, _url(model, "changelist")) == few
+    assert count_queries(admin_client, admin_url(model, "changelist")) == few
 
 
 @pytest.mark.parametrize("model", MODELS)
 def test_change_and_add_pages_render(admin_client, django_assert_max_num_queries, model):
     obj = _one(model)
-    admin_client.get(_url(model, "change", obj.pk))  # warm the content-type cache
+    admin_client.get(admin_url(model, "change", obj.pk))  # warm the content-type cache
 
     with django_assert_max_num_queries(MAX_CHANGE_QUERIES):
-        change = admin_client.get(_url(model, "change", obj.pk))
-    add = admin_client.get(_url(model, "add"))
+        change = admin_client.get(admin_url(model, "change", obj.pk))
+    add = admin_client.get(admin_url(model, "add"))
 
     assert change.status_code == 200
     assert add.status_code == 200
@@ -118,8 +106,8 @@ def test_order_change_page_queries_do_not_grow_with_its_lines(admin_client):
     one_line = _order_with_lines(1)
     five_lines = _order_with_lines(5)
 
-    few = _count_queries(admin_client, _url(Order, "change", one_line.pk))
-    many = _count_queries(admin_client, _url(Order, "change", five_lines.pk))
+    few = count_queries(admin_client, admin_url(Order, "change", one_line.pk))
+    many = count_queries(admin_client, admin_url(Order, "change", five_lines.pk))
 
     assert many == few
 
@@ -129,7 +117,7 @@ def test_order_page_uses_raw_id_inputs_not_dropdowns(admin_client):
     AmbassadorFactory.create_batch(5)
     ProductFactory.create_batch(5)
 
-    page = admin_client.get(_url(Order, "change", order.pk)).content.decode()
+    page = admin_client.get(admin_url(Order, "change", order.pk)).content.decode()
 
     assert "<select" not in page.split('name="ambassador"')[0].rsplit("<", 1)[-1]
     for name in ('name="ambassador"', 'name="buyer"', 'name="lines-0-product"'):
@@ -143,13 +131,13 @@ def test_order_totals_are_read_only_and_computed_from_the_lines(admin_client):
     OrderProductFactory(order=order, quantity=2, unit_price=Decimal("10.50"))
     OrderProductFactory(order=order, quantity=3, unit_price=Decimal("1.00"))
 
-    response = admin_client.get(_url(Order, "change", order.pk))
+    response = admin_client.get(admin_url(Order, "change", order.pk))
 
     form = response.context["adminform"]
     assert {"lines_total", "total_products_quantity"} <= set(form.readonly_fields)
     page = response.content.decode()
     assert "24.00" in page  # 2 * 10.50 + 3 * 1.00
-    changelist = admin_client.get(_url(Order, "changelist"))
+    changelist = admin_client.get(admin_url(Order, "changelist"))
     row = changelist.context["cl"].result_list[0]
     assert (row.lines_quantity, row.lines_amount) == (5, Decimal("24.00"))
 
@@ -165,7 +153,7 @@ def test_order_search(admin_client, field):
         "buyer_email": wanted.buyer.email,
     }[field]
 
-    response = admin_client.get(_url(Order, "changelist"), {"q": term})
+    response = admin_client.get(admin_url(Order, "changelist"), {"q": term})
 
     shown = {o.pk for o in response.context["cl"].result_list}
     assert wanted.pk in shown
@@ -175,7 +163,7 @@ def test_order_search(admin_client, field):
 def test_order_search_with_no_match_and_non_numeric_term(admin_client):
     OrderFactory()
 
-    response = admin_client.get(_url(Order, "changelist"), {"q": "not-an-id"})
+    response = admin_client.get(admin_url(Order, "changelist"), {"q": "not-an-id"})
 
     assert response.status_code == 200
     assert list(response.context["cl"].result_list) == []
@@ -194,7 +182,7 @@ def test_order_filters(admin_client, params, wanted_attrs):
     wanted = OrderFactory(**wanted_attrs)
     other = OrderFactory()
 
-    response = admin_client.get(_url(Order, "changelist"), params)
+    response = admin_client.get(admin_url(Order, "changelist"), params)
 
     shown = {o.pk for o in response.context["cl"].result_list}
     assert shown == {wanted.pk}
@@ -207,7 +195,7 @@ def test_order_date_filter(admin_client):
     today = timezone.now()
 
     response = admin_client.get(
-        _url(Order, "changelist"),
+        admin_url(Order, "changelist"),
         {
             "date_order__gte": (today - timedelta(days=7)).date().isoformat(),
             "date_order__lt": (today + timedelta(days=1)).date().isoformat(),
@@ -221,7 +209,7 @@ def test_currency_filter_lists_the_currencies_in_use(admin_client):
     OrderFactory(currency="GBP")
     OrderFactory(currency="EUR")
 
-    response = admin_client.get(_url(Order, "changelist"))
+    response = admin_client.get(admin_url(Order, "changelist"))
 
     spec = next(f for f in response.context["cl"].filter_specs if f.title == "currency")
     assert [code for code, _ in spec.lookup_choices] == ["EUR", "GBP"]
@@ -252,7 +240,7 @@ def test_product_line_and_image_search(admin_client, model, term):
     }[term]
     expected = {Product: wanted.product_id, OrderProduct: wanted.pk, I18nContent: wanted_image.pk}
 
-    response = admin_client.get(_url(model, "changelist"), {"q": value})
+    response = admin_client.get(admin_url(model, "changelist"), {"q": value})
 
     assert {o.pk for o in response.context["cl"].result_list} == {expected[model]}
 
@@ -294,7 +282,7 @@ def test_changelist_of_a_large_table_does_not_count_it(admin_client, monkeypatch
     monkeypatch.setattr(EstimatedCountPaginator, "exact_below", 1)
 
     with CaptureQueriesContext(connection) as queries:
-        response = admin_client.get(_url(Order, "changelist"))
+        response = admin_client.get(admin_url(Order, "changelist"))
 
     assert response.status_code == 200
     assert not [q for q in queries if "COUNT(" in q["sql"].upper()]
