@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import router
@@ -10,96 +11,122 @@ from django.db.models import Count, IntegerField, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 
 from ambassadors.models import Ambassador, ApiToken
-from orders.filters import OrderFilterSet
+from orders.filters import OrderFilterSet, apply_order_filters
 from orders.models import Order
-from platform_api.compiled_sql import CompiledQuery
+from platform_api.compiled_sql import CompiledQueryFamily
 from platform_api.errors import UnprocessableQuery
+
+
+@dataclass(frozen=True)
+class OrderSelection:
+    """The orders credited to an ambassador, filtered and ordered: what one request pages through.
+
+    `filters` holds the validated filter values (as `OrderFilterSet` cleans them), only those
+    that filter something.
+    """
+
+    ambassador_id: int
+    ordering: tuple[str, ...]
+    filters: dict[str, Any] = field(default_factory=dict)
+
+    def queryset(self) -> QuerySet[Order]:
+        return _selected(self.ambassador_id, self.filters).order_by(*self.ordering)
+
+    def page(self, *, offset: int, limit: int) -> QuerySet[Order]:
+        return self.queryset()[offset : offset + limit]
+
+    def page_ids_sql(self, alias: str, *, offset: int, limit: int) -> tuple[str, list[Any]]:
+        """SQL selecting the page's order ids in order, and its parameters: what the ORM
+        compiles for `page(...).values_list("pk")`, compiled once per sort and filter shape."""
+        sql, params = _PAGE_IDS.bind(
+            alias,
+            key=self.ordering,
+            values={"ambassador_id": self.ambassador_id, "filters": self.filters},
+        )
+        # The page's bounds are parameters, not literals as the ORM writes them, so that every
+        # page of a sort and filter shape is one statement: compiled once here, and prepared
+        # once per connection by PostgreSQL. The compiled query is ordered and unsliced, so its
+        # text ends with its ORDER BY.
+        return f"{sql} LIMIT %s OFFSET %s", [*params, limit, offset]
+
+
+def select_ambassador_orders(
+    *, ambassador_id: int, filters: Mapping[str, Any], ordering: list[str]
+) -> OrderSelection:
+    """The orders credited to an ambassador, filtered (django-filter) and ordered.
+
+    Raises UnprocessableQuery, keyed `filter.<name>`, when a filter value is malformed.
+    """
+    if not filters:
+        # Building a FilterSet costs measurable time per request, and most calls filter nothing.
+        return OrderSelection(ambassador_id=ambassador_id, ordering=tuple(ordering))
+    filterset = OrderFilterSet(data=filters, queryset=Order.objects.none())
+    if not filterset.is_valid():
+        raise UnprocessableQuery(
+            {f"filter.{name}": list(messages) for name, messages in filterset.errors.items()}
+        )
+    effective = {
+        name: value
+        for name, value in filterset.form.cleaned_data.items()
+        if value is not None and value != []
+    }
+    return OrderSelection(ambassador_id=ambassador_id, ordering=tuple(ordering), filters=effective)
 
 
 def ambassador_orders(
     *, ambassador_id: int, filters: Mapping[str, Any], ordering: list[str]
 ) -> QuerySet[Order]:
-    """The orders credited to an ambassador, filtered (django-filter) and ordered.
-
-    Raises UnprocessableQuery, keyed `filter.<name>`, when a filter value is malformed.
-    """
-    orders = Order.objects.filter(ambassador_id=ambassador_id)
-    if not filters:
-        # Building a FilterSet builds a form class: measurable per request, and most calls
-        # filter nothing.
-        return orders.order_by(*ordering)
-    filterset = OrderFilterSet(data=filters, queryset=orders)
-    if not filterset.is_valid():
-        raise UnprocessableQuery(
-            {f"filter.{name}": list(messages) for name, messages in filterset.errors.items()}
-        )
-    return filterset.qs.order_by(*ordering)
+    """`select_ambassador_orders` as a queryset."""
+    return select_ambassador_orders(
+        ambassador_id=ambassador_id, filters=filters, ordering=ordering
+    ).queryset()
 
 
 def visible_ambassador_order_total(
-    *,
-    token: ApiToken,
-    ambassador_id: int,
-    orders: QuerySet[Order] | None,
-    filtered: bool = True,
+    *, token: ApiToken, ambassador_id: int, orders: OrderSelection | None
 ) -> int | None:
-    """How many of `orders` there are, or None when the caller may not see the ambassador
-    (unknown, or of another brand than a brand token's).
+    """How many `orders` there are (0 when None), or None when the caller may not see the
+    ambassador (unknown, or of another brand than a brand token's).
 
-    One query: the ambassador's visibility and the count travel together. `filtered=False`
-    says `orders` are all the ambassador's orders: the same query then comes precompiled.
+    One query: the ambassador's visibility and the count travel together.
     """
-    if orders is not None and not filtered:
-        return _unfiltered_total(token=token, ambassador_id=ambassador_id)
-    total: Value | Coalesce
-    if orders is None:
-        total = Value(0, output_field=IntegerField())
-    else:
-        counted = orders.order_by().values("ambassador_id").annotate(n=Count("pk")).values("n")
-        total = Coalesce(Subquery(counted), Value(0), output_field=IntegerField())
-    ambassadors = _visible_ambassadors(token, ambassador_id, token.brand_id or 0)
-    return ambassadors.annotate(order_total=total).values_list("order_total", flat=True).first()
-
-
-def _unfiltered_total(*, token: ApiToken, ambassador_id: int) -> int | None:
-    alias = router.db_for_read(Ambassador)
-    if token.kind == ApiToken.Kind.BRAND:
-        row = _UNFILTERED_TOTAL_FOR_BRAND.fetchone(
-            alias, ambassador_id=ambassador_id, brand_id=token.brand_id
-        )
-    else:
-        row = _UNFILTERED_TOTAL.fetchone(alias, ambassador_id=ambassador_id)
+    brand = token.kind == ApiToken.Kind.BRAND
+    values: dict[str, Any] = {"ambassador_id": ambassador_id}
+    if brand:
+        # A brand token always has a brand (a database constraint).
+        values["brand_id"] = token.brand_id
+    if orders is not None:
+        values["filters"] = orders.filters
+    row = _VISIBLE_TOTAL.fetchone(router.db_for_read(Ambassador), key=brand, values=values)
     return None if row is None else int(row[0])
 
 
-def _visible_ambassadors(
-    token: ApiToken, ambassador_id: int, brand_id: int
-) -> QuerySet[Ambassador]:
-    ambassadors = Ambassador.objects.filter(pk=ambassador_id)
-    if token.kind == ApiToken.Kind.BRAND:
-        # A brand token always has a brand (a database constraint).
-        ambassadors = ambassadors.filter(brand_id=brand_id)
-    return ambassadors
+def _selected(ambassador_id: int, filters: dict[str, Any]) -> QuerySet[Order]:
+    return apply_order_filters(Order.objects.filter(ambassador_id=ambassador_id), filters)
 
 
-def _unfiltered_total_query(*, brand: bool) -> CompiledQuery:
-    token = ApiToken(kind=ApiToken.Kind.BRAND if brand else ApiToken.Kind.AMBASSADOR)
+def _build_page_ids(ordering: Hashable, values: dict[str, Any]) -> QuerySet[Any]:
+    assert isinstance(ordering, tuple)
+    return _selected(values["ambassador_id"], values["filters"]).order_by(*ordering).values("pk")
 
-    def build(ambassador_id: int, brand_id: int = 0) -> QuerySet[Any]:
+
+def _build_visible_total(brand: Hashable, values: dict[str, Any]) -> QuerySet[Any]:
+    ambassadors = Ambassador.objects.filter(pk=values["ambassador_id"])
+    if brand:
+        ambassadors = ambassadors.filter(brand_id=values["brand_id"])
+    total: Value | Coalesce
+    if "filters" not in values:
+        total = Value(0, output_field=IntegerField())
+    else:
         counted = (
-            Order.objects.filter(ambassador_id=ambassador_id)
+            _selected(values["ambassador_id"], values["filters"])
             .values("ambassador_id")
             .annotate(n=Count("pk"))
             .values("n")
         )
         total = Coalesce(Subquery(counted), Value(0), output_field=IntegerField())
-        ambassadors = _visible_ambassadors(token, ambassador_id, brand_id)
-        return ambassadors.annotate(order_total=total).values_list("order_total").order_by("pk")[:1]
-
-    if brand:
-        return CompiledQuery(build, ambassador_id=int, brand_id=int)
-    return CompiledQuery(build, ambassador_id=int)
+    return ambassadors.annotate(order_total=total).values_list("order_total").order_by("pk")[:1]
 
 
-_UNFILTERED_TOTAL_FOR_BRAND = _unfiltered_total_query(brand=True)
-_UNFILTERED_TOTAL = _unfiltered_total_query(brand=False)
+_PAGE_IDS = CompiledQueryFamily(_build_page_ids)
+_VISIBLE_TOTAL = CompiledQueryFamily(_build_visible_total)

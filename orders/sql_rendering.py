@@ -5,8 +5,9 @@ Why the SQL is shaped this way (measured on the benchmark's 2-core machine, see 
 - ONE statement builds the whole page's JSON. Python then neither builds rows nor serialises them:
   the text is wrapped in an `orjson.Fragment` and spliced into Laravel's envelope as it is. That is
   what brought the service close to PostgreSQL's own floor; per-row Python work did not.
-- A deferred join. The page's ids are paged first — the selector's own filtered, ordered and
-  sliced query, compiled by Django, so filters and sort stay defined in one place — which walks
+- A deferred join. The page's ids are paged first — the selector's own filtered and ordered
+  query, compiled by Django once per sort and filter shape (`OrderSelection.page_ids_sql`, with
+  the page's bounds as parameters), so filters and sort stay defined in one place — which walks
   the index (id_ambassador, date_order DESC, id_order DESC) without touching the heap rows it
   skips. Only the page's rows are then joined to their buyer, lines, products and images. Joining
   the buyer before the OFFSET made a deep page cost a heap and a buyer visit per skipped row.
@@ -41,13 +42,14 @@ from typing import Any
 
 import orjson
 from django.core.exceptions import EmptyResultSet
-from django.db import connections, models
+from django.db import connections, models, router
 from django.db.models import QuerySet
 
 from ambassadors.models import Ambassador
 from orders import shape
 from orders.models import I18nContent, Order, OrderProduct, Product
 from orders.rendering import render_orders_page
+from orders.selectors import OrderSelection
 from orders.shape import Column, Computed, Kind
 
 _IDENTIFIER_RE = re.compile(r"[a-z_][a-z0-9_]*")
@@ -64,13 +66,14 @@ class RenderedPage:
 EMPTY_PAGE = RenderedPage(data=[], item_count=0)
 
 
-def render_page(page: QuerySet[Order], *, now: datetime) -> RenderedPage:
-    """The page's orders, rendered by the read database when it is PostgreSQL, else in Python."""
-    # `page.db` asks the router, so inside `reading_from_replica()` this is the replica's alias.
-    alias = page.db
+def render_page(orders: OrderSelection, *, offset: int, limit: int, now: datetime) -> RenderedPage:
+    """A page of `orders`, rendered by the read database when it is PostgreSQL, else in Python."""
+    # The router answers the replica's alias inside `reading_from_replica()`.
+    alias = router.db_for_read(Order)
     if renders_in_sql(alias):
-        return render_orders_page_sql(page, now=now, using=alias)
-    data = render_orders_page(page, now=now)
+        sql, params = orders.page_ids_sql(alias, offset=offset, limit=limit)
+        return _render_ids(sql, params, now=now, using=alias)
+    data = render_orders_page(orders.page(offset=offset, limit=limit), now=now)
     return RenderedPage(data=data, item_count=len(data))
 
 
@@ -89,6 +92,11 @@ def render_orders_page_sql(page: QuerySet[Order], *, now: datetime, using: str) 
         ids_sql, ids_params = page.values("id_order").query.get_compiler(using=using).as_sql()
     except EmptyResultSet:  # `queryset.none()`: a page past the end
         return EMPTY_PAGE
+    return _render_ids(ids_sql, list(ids_params), now=now, using=using)
+
+
+def _render_ids(ids_sql: str, ids_params: list[Any], *, now: datetime, using: str) -> RenderedPage:
+    """The page whose order ids, in order, `ids_sql` selects."""
     head, tail = _statement()
     online_since = now - timedelta(seconds=shape.ONLINE_WINDOW_SECONDS)
     with connections[using].cursor() as cursor:

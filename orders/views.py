@@ -11,7 +11,7 @@ from rest_framework.response import Response
 
 from orders import schema
 from orders.query import read_orders_query
-from orders.selectors import ambassador_orders, visible_ambassador_order_total
+from orders.selectors import select_ambassador_orders, visible_ambassador_order_total
 from orders.sql_rendering import EMPTY_PAGE, render_page
 from platform_api.db_router import reading_from_replica
 from platform_api.errors import BadQuery, UnprocessableQuery
@@ -48,7 +48,7 @@ class AmbassadorOrderViewSet(viewsets.GenericViewSet[Any]):
                 if pk is None:
                     raise exceptions.NotFound(AMBASSADOR_NOT_FOUND)
                 query = read_orders_query(parse_str(raw_query_string(request)))
-                orders = ambassador_orders(
+                orders = select_ambassador_orders(
                     ambassador_id=pk, filters=query.filters, ordering=query.ordering
                 )
             except (BadQuery, UnprocessableQuery):
@@ -60,15 +60,14 @@ class AmbassadorOrderViewSet(viewsets.GenericViewSet[Any]):
                 ):
                     raise exceptions.NotFound(AMBASSADOR_NOT_FOUND) from None
                 raise
-            total = visible_ambassador_order_total(
-                token=token, ambassador_id=pk, orders=orders, filtered=bool(query.filters)
-            )
+            total = visible_ambassador_order_total(token=token, ambassador_id=pk, orders=orders)
             if total is None:
                 raise exceptions.NotFound(AMBASSADOR_NOT_FOUND)
             paginator = LaravelPagination()
-            page = paginator.paginate_queryset(
-                orders, request, self, per_page=query.per_page, total=total
+            page = paginator.start(request, per_page=query.per_page, total=total)
+            rendered = (
+                render_page(orders, offset=page.offset, limit=page.per_page, now=now)
+                if page.size
+                else EMPTY_PAGE
             )
-            assert paginator.page is not None
-            rendered = render_page(page, now=now) if paginator.page.size else EMPTY_PAGE
         return Response(paginator.envelope(rendered.data, item_count=rendered.item_count))

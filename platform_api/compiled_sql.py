@@ -1,10 +1,14 @@
 """Querysets compiled to SQL once per process, then run with new parameter values.
 
-Why: on the hot endpoint, Django's query compiler costs about as much CPU per query (0.5-1.2 ms
-measured on the benchmark machine) as PostgreSQL needs to run it. Queries whose shape never
-changes (the token lookup, the ambassador check with its count) are built by the ORM once, with
-sentinel values standing in for the parameters; each call swaps the sentinels for real values.
-The ORM stays the only definition of each query: no SQL is written by hand here.
+Why: on the hot endpoint, Django's query compiler costs about as much CPU per query (0.15-0.8 ms
+measured with bench/cpu_profile.py) as PostgreSQL needs to run it. Queries are built by the ORM
+once, with sentinel values standing in for the parameters; each call swaps the sentinels for real
+values. The ORM stays the only definition of each query: no SQL is written by hand here.
+
+- `CompiledQuery`: a query whose shape never changes (the token lookup).
+- `CompiledQueryFamily`: a query whose SQL depends on the *shape* of its arguments (which
+  filters are present, how many values a list holds, the sort) but not on their values: one
+  `CompiledQuery` per shape, the most recently used few hundred kept.
 
 Compilation refuses a query whose sentinels do not all come back as parameters (a value inlined
 into the SQL text could not be swapped), so a change in Django cannot silently freeze a value.
@@ -12,41 +16,67 @@ into the SQL text could not be swapped), so a change in Django cannot silently f
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import dataclasses
+from collections.abc import Callable, Hashable, Iterator, Sequence
+from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 from django.db import connections
 from django.db.models import QuerySet
 
-# Values nobody stores: large negative integers and a marker string, one per parameter name.
-_INT_SENTINEL_BASE = -7_346_019_000_000
+# Values nobody stores, one per parameter: negative integers inside every integer column's range
+# (Django drops a lookup whose value overflows the column), a marker string, and instants in
+# year 1.
+_INT_SENTINEL_BASE = -2_046_019_000
 _TEXT_SENTINEL = "\x1fsentinel:{name}\x1f"
+
+ParamType = type[int] | type[str] | type[datetime]
+PARAM_TYPES: tuple[ParamType, ...] = (int, str, datetime)
+
+
+def _sentinel(kind: type, index: int, name: str) -> Any:
+    if kind is int:
+        return _INT_SENTINEL_BASE - index
+    if kind is str:
+        return _TEXT_SENTINEL.format(name=name)
+    if kind is datetime:
+        return datetime(1, 1, 1 + index // 1_000_000, microsecond=index % 1_000_000, tzinfo=UTC)
+    raise TypeError(f"{name}: only int, str and datetime parameters can be compiled")
+
+
+# A slot is a parameter of the compiled SQL: (name of the value to put there, how Django adapted
+# the sentinel), or None for a constant of the query.
+_Slot = tuple[str, Callable[[Any], Any] | None] | None
 
 
 class CompiledQuery:
-    """`build(**params)` compiled once per database alias; `execute` runs it with values."""
+    """`build(**params)` compiled once per database alias; `bind` fills in the values."""
 
     def __init__(self, build: Callable[..., QuerySet[Any]], **param_types: type) -> None:
         self._build = build
-        self._sentinels: dict[str, Any] = {}
-        for index, (name, kind) in enumerate(param_types.items()):
-            if kind is int:
-                self._sentinels[name] = _INT_SENTINEL_BASE - index
-            elif kind is str:
-                self._sentinels[name] = _TEXT_SENTINEL.format(name=name)
-            else:
-                raise TypeError(f"{name}: only int and str parameters can be compiled")
-        self._compiled: dict[str, tuple[str, list[str | None], list[Any]]] = {}
+        self._sentinels = {
+            name: _sentinel(kind, index, name)
+            for index, (name, kind) in enumerate(param_types.items())
+        }
+        self._compiled: dict[str, tuple[str, list[_Slot], list[Any]]] = {}
 
-    def _compile(self, alias: str) -> tuple[str, list[str | None], list[Any]]:
+    def _compile(self, alias: str) -> tuple[str, list[_Slot], list[Any]]:
         compiled = self._compiled.get(alias)
         if compiled is None:
             queryset = self._build(**self._sentinels)
             sql, params = queryset.query.get_compiler(using=alias).as_sql()
-            by_value = {value: name for name, value in self._sentinels.items()}
-            # Each parameter is either a sentinel (filled per call) or a constant of the query.
+            by_value: dict[Any, _Slot] = {}
+            ops = connections[alias].ops
+            for name, sentinel in self._sentinels.items():
+                by_value[sentinel] = (name, None)
+                if isinstance(sentinel, datetime):
+                    # SQLite's backend turns instants into text before binding: the real values
+                    # get the same treatment.
+                    adapt = ops.adapt_datetimefield_value
+                    by_value.setdefault(adapt(sentinel), (name, adapt))
             slots = [by_value.get(param) if _hashable(param) else None for param in params]
-            missing = set(self._sentinels) - {slot for slot in slots if slot}
+            missing = set(self._sentinels) - {slot[0] for slot in slots if slot}
             if missing:
                 raise ValueError(f"parameters {sorted(missing)} were not bound by the query")
             compiled = (sql, slots, list(params))
@@ -56,19 +86,109 @@ class CompiledQuery:
     def bind(self, alias: str, **values: Any) -> tuple[str, list[Any]]:
         """The SQL and its parameters for these values, ready for a cursor or `.raw()`."""
         sql, slots, constants = self._compile(alias)
-        params = [
-            values[slot] if slot is not None else constant
-            for slot, constant in zip(slots, constants, strict=True)
-        ]
+        params = []
+        for slot, constant in zip(slots, constants, strict=True):
+            if slot is None:
+                params.append(constant)
+            else:
+                name, adapt = slot
+                params.append(values[name] if adapt is None else adapt(values[name]))
         return sql, params
 
     def fetchone(self, alias: str, **values: Any) -> Sequence[Any] | None:
         """Run the query; its first row, unconverted (fit for numbers, not for dates on SQLite)."""
         sql, params = self.bind(alias, **values)
-        with connections[alias].cursor() as cursor:
-            cursor.execute(sql, params)
-            row: Sequence[Any] | None = cursor.fetchone()
-        return row
+        return _fetchone(alias, sql, params)
+
+
+class CompiledQueryFamily:
+    """`build(key, values)` compiled once per `key` and per shape of `values`.
+
+    `key` is any hashable the SQL depends on as a whole (a sort order, a flag). `values` is a
+    tree of dicts, lists, tuples and dataclasses whose leaves are parameters (int, str,
+    datetime) or constants (None, bools): its *shape* keeps the containers, their keys and
+    lengths, the constants and the parameters' types; the parameters' values are filled in
+    per call.
+    """
+
+    def __init__(
+        self, build: Callable[[Hashable, Any], QuerySet[Any]], *, maxsize: int = 256
+    ) -> None:
+        self._build = build
+        # lru_cache is thread-safe, and bounds what unusual shapes (a list of 900 ids) can hold.
+        self._query_for = lru_cache(maxsize=maxsize)(self._new_query)
+
+    def _new_query(self, key: Hashable, shape: Hashable) -> CompiledQuery:
+        kinds = list(_leaf_kinds(shape))
+        names = [f"p{index}" for index in range(len(kinds))]
+
+        def build(**params: Any) -> QuerySet[Any]:
+            return self._build(key, _rebuild(shape, iter([params[name] for name in names])))
+
+        return CompiledQuery(build, **dict(zip(names, kinds, strict=True)))
+
+    def bind(self, alias: str, *, key: Hashable, values: Any) -> tuple[str, list[Any]]:
+        """The SQL and its parameters for `build(key, values)`."""
+        leaves: list[Any] = []
+        query = self._query_for(key, _shape(values, leaves))
+        return query.bind(alias, **{f"p{index}": leaf for index, leaf in enumerate(leaves)})
+
+    def fetchone(self, alias: str, *, key: Hashable, values: Any) -> Sequence[Any] | None:
+        """Run `build(key, values)`; its first row, unconverted (see `CompiledQuery.fetchone`)."""
+        sql, params = self.bind(alias, key=key, values=values)
+        return _fetchone(alias, sql, params)
+
+
+def _shape(value: Any, leaves: list[Any]) -> Hashable:
+    """`value`'s shape; its parameters are appended to `leaves`, in the shape's order."""
+    if value is None or isinstance(value, bool):
+        return ("const", value)
+    if isinstance(value, PARAM_TYPES):
+        leaves.append(value)
+        return ("param", next(kind for kind in PARAM_TYPES if isinstance(value, kind)))
+    if isinstance(value, list | tuple):
+        return (type(value), tuple(_shape(item, leaves) for item in value))
+    if isinstance(value, dict):
+        return (dict, tuple((key, _shape(item, leaves)) for key, item in value.items()))
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        fields = dataclasses.fields(value)
+        return (
+            type(value),
+            tuple((field.name, _shape(getattr(value, field.name), leaves)) for field in fields),
+        )
+    raise TypeError(f"cannot compile a parameter of type {type(value).__name__}")
+
+
+def _leaf_kinds(shape: Any) -> Iterator[type]:
+    tag, content = shape
+    if tag == "param":
+        yield content
+    elif tag in (list, tuple):
+        for item in content:
+            yield from _leaf_kinds(item)
+    elif tag != "const":  # dict or dataclass: (name, shape) pairs
+        for _, item in content:
+            yield from _leaf_kinds(item)
+
+
+def _rebuild(shape: Any, leaves: Iterator[Any]) -> Any:
+    tag, content = shape
+    if tag == "const":
+        return content
+    if tag == "param":
+        return next(leaves)
+    if tag in (list, tuple):
+        return tag(_rebuild(item, leaves) for item in content)
+    if tag is dict:
+        return {name: _rebuild(item, leaves) for name, item in content}
+    return tag(**{name: _rebuild(item, leaves) for name, item in content})
+
+
+def _fetchone(alias: str, sql: str, params: list[Any]) -> Sequence[Any] | None:
+    with connections[alias].cursor() as cursor:
+        cursor.execute(sql, params)
+        row: Sequence[Any] | None = cursor.fetchone()
+    return row
 
 
 def _hashable(value: Any) -> bool:

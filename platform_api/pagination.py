@@ -110,6 +110,7 @@ class LaravelPagination(BasePagination):
         self.page: Page | None = None
         self._query: dict[str, PhpValue] = {}
         self._path = ""
+        self._url_head: str | None = None
 
     # Narrower than DRF's signature on purpose: only ordered querysets, plus keyword-only extras.
     def paginate_queryset(  # type: ignore[override]
@@ -141,14 +142,18 @@ class LaravelPagination(BasePagination):
         number = resolve_page(self._query)
         self._query.pop(PAGE_PARAM, None)
         self._path = request.build_absolute_uri(request.path).rstrip("/")
+        self._url_head = None
         self.page = Page(number=number, per_page=per_page, total=total or 0)
         return self.page
 
     def url(self, page_number: int) -> str:
         """Laravel's `url()`: the request's other parameters in their order, `page` last."""
-        page_number = max(page_number, 1)
-        query = {**self._query, PAGE_PARAM: str(page_number)}
-        return f"{self._path}?{http_build_query(query)}"
+        if self._url_head is None:
+            # Every link of the envelope (up to 17) differs only in the page number: encode
+            # the other parameters once.
+            others = http_build_query(self._query)
+            self._url_head = f"{self._path}?{others}{'&' if others else ''}{PAGE_PARAM}="
+        return f"{self._url_head}{max(page_number, 1)}"
 
     def envelope(self, data: Any, *, item_count: int) -> dict[str, Any]:
         """`LengthAwarePaginator::toArray()`, keys in Laravel's order."""

@@ -528,7 +528,7 @@ def test_error_bodies_match_their_documentation(
         }
         client.get(ROUTE.format(id=ambassador.pk))
     if caller == "database down":
-        monkeypatch.setattr("orders.views.ambassador_orders", _unavailable)
+        monkeypatch.setattr("orders.views.select_ambassador_orders", _unavailable)
 
     # when
     response = client.get(ROUTE.format(id=ambassador.pk), query)

@@ -19,7 +19,7 @@ from orders import sql_rendering
 from orders.models import I18nContent, Order
 from orders.query import read_orders_query
 from orders.rendering import render_orders_page
-from orders.selectors import ambassador_orders
+from orders.selectors import ambassador_orders, select_ambassador_orders
 from orders.sql_rendering import EMPTY_PAGE, render_orders_page_sql, render_page
 from platform_api.php_query import parse_str
 from platform_api.settings.base import database_config
@@ -274,9 +274,12 @@ def test_strings_are_escaped_exactly_as_orjson_escapes_them(db):
 def test_render_switch_follows_the_read_database(seller, django_assert_num_queries):
     # given
     page = orders_sliced(seller.pk, "", page=1, per_page=15)
+    selection = select_ambassador_orders(
+        ambassador_id=seller.pk, filters={}, ordering=["-date_order", "-id_order"]
+    )
     # when
     with django_assert_num_queries(1 if connection.vendor == "postgresql" else 2):
-        rendered = render_page(page, now=NOW)
+        rendered = render_page(selection, offset=0, limit=15, now=NOW)
     # then
     assert rendered.item_count == 15
     python = orjson.dumps(render_orders_page(page, now=NOW))
@@ -293,14 +296,18 @@ def seller_client(seller):
 
 @postgres_only
 @pytest.mark.parametrize("per_page", [1, 100])
+@pytest.mark.parametrize(
+    "filters",
+    [{}, {"filter[placed_between]": "2000-01-01,2100-12-31", "filter[currency]": "EUR,GBP,USD"}],
+)
 def test_endpoint_makes_three_queries_on_postgresql(
-    seller, seller_client, per_page, django_assert_num_queries
+    seller, seller_client, per_page, filters, django_assert_num_queries
 ):
     # given: the token was used a moment ago (its first use records the time: one write)
     seller_client.get(ROUTE.format(id=seller.pk))
     # when / then: token, ambassador + count, the page's JSON
     with django_assert_num_queries(3):
-        response = seller_client.get(ROUTE.format(id=seller.pk), {"per_page": per_page})
+        response = seller_client.get(ROUTE.format(id=seller.pk), {"per_page": per_page, **filters})
     assert response.status_code == 200
     body = response.json()
     assert len(body["data"]) == body["to"] - body["from"] + 1 == min(per_page, 31)

@@ -1,7 +1,15 @@
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
 import pytest
+from django.db import connection
+from django.db.models import QuerySet
 
 from ambassadors.models import Ambassador
-from platform_api.compiled_sql import CompiledQuery
+from platform_api.compiled_sql import CompiledQuery, CompiledQueryFamily
 from tests.factories import AmbassadorFactory, BrandFactory
 
 
@@ -34,6 +42,129 @@ def test_a_parameter_the_query_does_not_bind_is_refused():
         query.bind("default", pk=1, username="x")
 
 
-def test_only_int_and_str_parameters_can_be_compiled():
+def test_only_int_str_and_datetime_parameters_can_be_compiled():
     with pytest.raises(TypeError):
         CompiledQuery(lambda when: Ambassador.objects.filter(last_action_date=when), when=float)
+
+
+@pytest.mark.django_db
+def test_datetime_parameters_are_bound_as_the_backend_binds_them():
+    # SQLite's backend turns instants into text; PostgreSQL's passes them through.
+    brand = BrandFactory()
+    seen = datetime(2025, 5, 4, 9, 42, 7, tzinfo=UTC)
+    AmbassadorFactory(brand=brand, last_action_date=seen)
+    query = CompiledQuery(
+        lambda since: Ambassador.objects.filter(last_action_date__gte=since).values_list("pk"),
+        since=datetime,
+    )
+
+    assert query.fetchone("default", since=seen) is not None
+    assert query.fetchone("default", since=seen + timedelta(microseconds=1)) is None
+
+
+@dataclass(frozen=True)
+class Window:
+    start: datetime | None
+    end: datetime | None
+
+
+def _ambassadors(key: object, values: dict[str, Any]) -> QuerySet[Ambassador]:
+    ambassadors = Ambassador.objects.filter(brand_id=values["brand"])
+    if values.get("usernames"):
+        ambassadors = ambassadors.filter(username__in=values["usernames"])
+    window = values.get("window")
+    if window is not None and window.start is not None:
+        ambassadors = ambassadors.filter(last_action_date__gte=window.start)
+    if window is not None and window.end is not None:
+        ambassadors = ambassadors.filter(last_action_date__lt=window.end)
+    return ambassadors.order_by(str(key)).values_list("username")
+
+
+@pytest.fixture
+def seen():
+    return [datetime(2025, 1, day, tzinfo=UTC) for day in (1, 2, 3)]
+
+
+@pytest.fixture
+def team(seen):
+    brand = BrandFactory()
+    return brand, [
+        AmbassadorFactory(brand=brand, username=name, last_action_date=when)
+        for name, when in zip(["ann", "bob", "cid"], seen, strict=True)
+    ]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("order", ["username", "-username"])
+@pytest.mark.parametrize(
+    "variant",
+    [
+        {},
+        {"usernames": ["bob"]},
+        {"usernames": ["cid", "ann"]},
+        {"usernames": ["ann", "ann", "zed"]},
+        {"window": Window(start=None, end=None)},
+        {"window": Window(start="day 2", end=None)},
+        {"window": Window(start="day 1", end="day 3"), "usernames": ["bob", "cid"]},
+    ],
+)
+def test_a_family_answers_what_the_orm_answers_for_every_shape(team, seen, order, variant):
+    # given
+    brand, _ = team
+    days = {"day 1": seen[0], "day 2": seen[1], "day 3": seen[2]}
+    if "window" in variant:
+        window = variant["window"]
+        variant = {
+            **variant,
+            "window": Window(start=days.get(window.start), end=days.get(window.end)),
+        }
+    values = {"brand": brand.pk, **variant}
+    family = CompiledQueryFamily(_ambassadors)
+    # when
+    sql, params = family.bind("default", key=order, values=values)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    # then
+    assert [tuple(row) for row in rows] == list(_ambassadors(order, values))
+
+
+@pytest.mark.django_db
+def test_a_family_compiles_once_per_shape_and_reuses_it_for_new_values(team, seen):
+    brand, _ = team
+    built: list[object] = []
+
+    def build(key: object, values: dict[str, Any]) -> QuerySet[Ambassador]:
+        built.append(values)
+        return _ambassadors(key, values)
+
+    family = CompiledQueryFamily(build)
+    for names in (["ann"], ["bob"], ["cid"]):
+        family.fetchone("default", key="username", values={"brand": brand.pk, "usernames": names})
+    assert len(built) == 1  # one shape: a one-name list
+    assert family.fetchone(
+        "default", key="username", values={"brand": brand.pk, "usernames": ["bob", "cid"]}
+    ) == ("bob",)
+    family.fetchone("default", key="-username", values={"brand": brand.pk, "usernames": ["x"]})
+    assert len(built) == 3  # a longer list, another key: two more shapes
+
+
+@pytest.mark.django_db
+def test_a_family_keeps_only_its_most_recent_shapes(team):
+    brand, _ = team
+    built: list[object] = []
+
+    def build(key: object, values: dict[str, Any]) -> QuerySet[Ambassador]:
+        built.append(values)
+        return _ambassadors(key, values)
+
+    family = CompiledQueryFamily(build, maxsize=2)
+    for length in (1, 2, 3, 1):
+        family.bind("default", key="pk", values={"brand": brand.pk, "usernames": ["a"] * length})
+    assert len(built) == 4  # the one-name shape was evicted by the two later ones
+
+
+def test_a_family_refuses_values_it_cannot_stand_in_for():
+    family = CompiledQueryFamily(_ambassadors)
+    with pytest.raises(TypeError, match="float"):
+        family.bind("default", key="pk", values={"brand": 1.5})

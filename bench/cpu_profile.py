@@ -1,0 +1,109 @@
+"""Python CPU per request, in process: where the service's own time goes, without HTTP or load.
+
+    .venv/bin/python bench/cpu_profile.py [--only S1,S4] [--requests 400] [--cprofile 25]
+
+Calls Django's WSGI handler directly (as gunicorn's worker does) with the benchmark's settings
+and database, for the scenarios of `bench/run.py`, and prints the median process CPU time per
+request (`time.process_time`: this process only, not PostgreSQL's). Deterministic enough to
+compare two versions of the code on a busy machine, where wrk's requests/s swing by ±15%.
+`--cprofile N` prints the N most expensive functions (cumulative) per scenario.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import os
+import pstats
+import random
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.env import bench_env
+from bench.run import ORDINARY_IDS, SCENARIOS, Scenario, create_token, django_setup
+
+
+def environ(path_and_query: str, token: str) -> dict[str, Any]:
+    path, _, query = path_and_query.partition("?")
+    return {
+        "REQUEST_METHOD": "GET",
+        "PATH_INFO": path,
+        "QUERY_STRING": query,
+        "SERVER_NAME": "127.0.0.1",
+        "SERVER_PORT": "8000",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "HTTP_HOST": "127.0.0.1:8000",
+        "HTTP_AUTHORIZATION": f"Bearer {token}",
+        "REMOTE_ADDR": "127.0.0.1",
+        "wsgi.url_scheme": "http",
+        "wsgi.input": io.BytesIO(b""),
+        "wsgi.errors": sys.stderr,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--only", default="S1,S2,S3,S4")
+    parser.add_argument("--requests", type=int, default=400)
+    parser.add_argument("--cprofile", type=int, default=0, metavar="N")
+    parser.add_argument("--sort", default="cumulative", help="pstats order: cumulative, tottime…")
+    args = parser.parse_args()
+
+    os.environ.update(bench_env())
+    django_setup()
+    from django.core.wsgi import get_wsgi_application
+
+    app = get_wsgi_application()
+    token = create_token()
+    rng = random.Random(42)
+    statuses: set[str] = set()
+
+    def start_response(status: str, headers: list[tuple[str, str]]) -> None:
+        statuses.add(status)
+
+    def one(scenario: Scenario) -> None:
+        ambassador = scenario.ambassador or rng.choice(ORDINARY_IDS)
+        response = app(environ(scenario.path("platform", ambassador), token), start_response)
+        b"".join(response)
+        response.close()  # type: ignore[attr-defined]
+
+    wanted = args.only.split(",")
+    for scenario in SCENARIOS:
+        if scenario.name not in wanted:
+            continue
+        for _ in range(20):  # warm-up: compiled queries, prepared statements, caches
+            one(scenario)
+        samples, user, system = [], [], []
+        for _ in range(args.requests):
+            before = os.times()
+            started = time.process_time()
+            one(scenario)
+            samples.append(time.process_time() - started)
+            after = os.times()
+            user.append(after.user - before.user)
+            system.append(after.system - before.system)
+        print(
+            f"{scenario.name}: {statistics.median(samples) * 1000:.2f} ms CPU per request "
+            f"(median of {args.requests}; p90 {statistics.quantiles(samples, n=10)[-1] * 1000:.2f};"
+            f" mean user {statistics.fmean(user) * 1000:.2f}, system"
+            f" {statistics.fmean(system) * 1000:.2f}), statuses {sorted(statuses)}",
+            flush=True,
+        )
+        if args.cprofile:
+            profiler = cProfile.Profile(time.process_time)  # CPU, not waiting on PostgreSQL
+            profiler.enable()
+            for _ in range(args.requests):
+                one(scenario)
+            profiler.disable()
+            pstats.Stats(profiler).sort_stats(args.sort).print_stats(args.cprofile)
+        statuses.clear()
+
+
+if __name__ == "__main__":
+    main()

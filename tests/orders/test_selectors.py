@@ -1,0 +1,117 @@
+"""The selection's compiled SQL (count and page ids) answers what its queryset answers."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.db import connection
+
+from orders.models import Order
+from orders.query import read_orders_query
+from orders.selectors import select_ambassador_orders, visible_ambassador_order_total
+from platform_api.php_query import parse_str
+from tests.factories import AmbassadorFactory, ApiTokenFactory, OrderFactory
+
+START = datetime(2025, 3, 1, tzinfo=UTC)
+
+QUERIES = [
+    "",
+    "sort=total_amount",
+    "sort=-date_update,total_paid",
+    "filter[placed_between]=2025-03-02,2025-03-05",
+    "filter[placed_between]=2025-03-04,",
+    "filter[placed_between]=,2025-03-03T12:00:00Z",
+    "filter[last_status]=OK,CANCELLED&sort=id_order",
+    "filter[last_status]=PENDING",
+    "filter[currency]=GBP&filter[type]=STORE,WEB",
+    "filter[id_chatroom]=7,8,9&filter[assignment]=unassigned",
+    "filter[updated_since]=2025-03-06T00:00:00Z&filter[source]=shopify",
+    "filter[last_status]=",
+]
+
+
+@pytest.fixture
+def seller(brand):
+    seller = AmbassadorFactory(brand=brand)
+    statuses = [Order.Status.OK, Order.Status.CANCELLED, Order.Status.PENDING]
+    for n in range(24):
+        OrderFactory(
+            ambassador=seller,
+            date_order=START + timedelta(hours=7 * n),
+            date_update=START + timedelta(hours=11 * n),
+            last_status=statuses[n % 3],
+            currency="GBP" if n % 4 == 0 else "EUR",
+            type=Order.Type.STORE if n % 5 == 0 else Order.Type.WEB,
+            id_chatroom=7 + n % 4,
+            total_amount=n % 6,
+            total_paid=n % 5,
+        )
+    OrderFactory(date_order=START)  # another ambassador's
+    return seller
+
+
+def selection_for(seller, query_string: str):
+    query = read_orders_query(parse_str(query_string))
+    return select_ambassador_orders(
+        ambassador_id=seller.pk, filters=query.filters, ordering=query.ordering
+    )
+
+
+@pytest.mark.parametrize("query_string", QUERIES)
+@pytest.mark.parametrize(("offset", "limit"), [(0, 5), (5, 5), (20, 10), (30, 5)])
+def test_page_ids_sql_selects_the_querysets_page(seller, query_string, offset, limit):
+    # given
+    selection = selection_for(seller, query_string)
+    # when
+    sql, params = selection.page_ids_sql("default", offset=offset, limit=limit)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        ids = [row[0] for row in cursor.fetchall()]
+    # then
+    expected = list(selection.page(offset=offset, limit=limit).values_list("pk", flat=True))
+    assert ids == expected
+    assert len(ids) == min(limit, max(selection.queryset().count() - offset, 0))
+
+
+@pytest.mark.parametrize("query_string", QUERIES)
+def test_the_total_counts_the_selection(seller, query_string, django_assert_num_queries):
+    # given
+    token = ApiTokenFactory(brand=seller.brand)
+    selection = selection_for(seller, query_string)
+    expected = selection.queryset().count()
+    # when
+    with django_assert_num_queries(1):
+        total = visible_ambassador_order_total(
+            token=token, ambassador_id=seller.pk, orders=selection
+        )
+    # then
+    assert total == expected
+
+
+def test_empty_filter_values_filter_nothing(seller):
+    assert selection_for(seller, "filter[last_status]=&filter[placed_between]=").filters == {}
+
+
+def test_the_total_is_none_for_an_ambassador_the_token_may_not_see(seller):
+    selection = selection_for(seller, "filter[last_status]=OK")
+    other_brand = ApiTokenFactory()
+    own_ambassador = ApiTokenFactory(for_ambassador=True, ambassador=seller, brand=seller.brand)
+    assert (
+        visible_ambassador_order_total(token=other_brand, ambassador_id=seller.pk, orders=selection)
+        is None
+    )
+    assert (
+        visible_ambassador_order_total(
+            token=own_ambassador, ambassador_id=seller.pk, orders=selection
+        )
+        == 8
+    )
+    assert (
+        visible_ambassador_order_total(token=own_ambassador, ambassador_id=seller.pk, orders=None)
+        == 0
+    )
+    assert (
+        visible_ambassador_order_total(token=own_ambassador, ambassador_id=10**12, orders=None)
+        is None
+    )
