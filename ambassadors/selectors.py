@@ -13,7 +13,5 @@ _TOKEN_BY_PREFIX = CompiledQuery(lambda prefix: ApiToken.objects.filter(prefix=p
 
 def token_by_prefix(prefix: str) -> ApiToken | None:
     """The token with this public prefix (unique), from the primary: revocation is immediate."""
-    alias = router.db_for_write(ApiToken)
-    sql, params = _TOKEN_BY_PREFIX.bind(alias, prefix=prefix)
-    # `.raw()` applies the fields' converters (SQLite hands dates back as text).
-    return next(iter(ApiToken.objects.db_manager(alias).raw(sql, params)), None)
+    token: ApiToken | None = _TOKEN_BY_PREFIX.first(router.db_for_write(ApiToken), prefix=prefix)
+    return token

@@ -16,6 +16,7 @@ from orders.sql_rendering import EMPTY_PAGE, render_page
 from platform_api.db_router import reading_from_replica
 from platform_api.errors import BadQuery, UnprocessableQuery
 from platform_api.ids import parse_id
+from platform_api.negotiation import JsonOnlyNegotiation
 from platform_api.pagination import LaravelPagination
 from platform_api.permissions import CanReadAmbassadorOrders, caller_token
 from platform_api.php_query import parse_str, raw_query_string
@@ -27,6 +28,7 @@ class AmbassadorOrderViewSet(viewsets.GenericViewSet[Any]):
     """The orders credited to one ambassador, newest first, in Laravel's paginated envelope."""
 
     permission_classes = [CanReadAmbassadorOrders]
+    content_negotiation_class = JsonOnlyNegotiation
     pagination_class = LaravelPagination
     http_method_names = ["get", "head"]
 

@@ -23,7 +23,8 @@ from functools import lru_cache
 from typing import Any
 
 from django.db import connections
-from django.db.models import QuerySet
+from django.db.models import Model, QuerySet
+from django.db.models.query import ModelIterable
 
 # Values nobody stores, one per parameter: negative integers inside every integer column's range
 # (Django drops a lookup whose value overflows the column), a marker string, and instants in
@@ -50,6 +51,18 @@ def _sentinel(kind: type, index: int, name: str) -> Any:
 _Slot = tuple[str, Callable[[Any], Any] | None] | None
 
 
+@dataclasses.dataclass(frozen=True)
+class _Compiled:
+    sql: str
+    slots: list[_Slot]
+    constants: list[Any]
+    # What the ORM does to a row of a model query: (position, converters, expression) per
+    # converted column, then the model and its fields' attribute names in select order.
+    converters: list[tuple[int, list[Callable[..., Any]], Any]]
+    model: type[Model] | None
+    field_names: list[str]
+
+
 class CompiledQuery:
     """`build(**params)` compiled once per database alias; `bind` fills in the values."""
 
@@ -59,13 +72,14 @@ class CompiledQuery:
             name: _sentinel(kind, index, name)
             for index, (name, kind) in enumerate(param_types.items())
         }
-        self._compiled: dict[str, tuple[str, list[_Slot], list[Any]]] = {}
+        self._compiled: dict[str, _Compiled] = {}
 
-    def _compile(self, alias: str) -> tuple[str, list[_Slot], list[Any]]:
+    def _compile(self, alias: str) -> _Compiled:
         compiled = self._compiled.get(alias)
         if compiled is None:
             queryset = self._build(**self._sentinels)
-            sql, params = queryset.query.get_compiler(using=alias).as_sql()
+            compiler = queryset.query.get_compiler(using=alias)
+            sql, params = compiler.as_sql()
             by_value: dict[Any, _Slot] = {}
             ops = connections[alias].ops
             for name, sentinel in self._sentinels.items():
@@ -79,26 +93,62 @@ class CompiledQuery:
             missing = set(self._sentinels) - {slot[0] for slot in slots if slot}
             if missing:
                 raise ValueError(f"parameters {sorted(missing)} were not bound by the query")
-            compiled = (sql, slots, list(params))
+            converters = compiler.get_converters([column for column, _, _ in compiler.select])
+            model, field_names = None, []
+            if queryset._iterable_class is ModelIterable and compiler.klass_info is not None:
+                model = compiler.klass_info["model"]
+                field_names = [
+                    compiler.select[position][0].target.attname
+                    for position in compiler.klass_info["select_fields"]
+                ]
+            compiled = _Compiled(
+                sql=sql,
+                slots=slots,
+                constants=list(params),
+                converters=[(pos, convs, expr) for pos, (convs, expr) in converters.items()],
+                model=model,
+                field_names=field_names,
+            )
             self._compiled[alias] = compiled
         return compiled
 
     def bind(self, alias: str, **values: Any) -> tuple[str, list[Any]]:
-        """The SQL and its parameters for these values, ready for a cursor or `.raw()`."""
-        sql, slots, constants = self._compile(alias)
+        """The SQL and its parameters for these values, ready for a cursor."""
+        compiled = self._compile(alias)
         params = []
-        for slot, constant in zip(slots, constants, strict=True):
+        for slot, constant in zip(compiled.slots, compiled.constants, strict=True):
             if slot is None:
                 params.append(constant)
             else:
                 name, adapt = slot
                 params.append(values[name] if adapt is None else adapt(values[name]))
-        return sql, params
+        return compiled.sql, params
 
     def fetchone(self, alias: str, **values: Any) -> Sequence[Any] | None:
         """Run the query; its first row, unconverted (fit for numbers, not for dates on SQLite)."""
         sql, params = self.bind(alias, **values)
         return _fetchone(alias, sql, params)
+
+    def first(self, alias: str, **values: Any) -> Any:
+        """Run a query of model instances; its first row as the ORM would build it, or None.
+
+        The ORM's own converters and `Model.from_db`, without a queryset around them.
+        """
+        compiled = self._compile(alias)
+        if compiled.model is None:
+            raise TypeError("first() needs a query of model instances; use fetchone()")
+        sql, params = self.bind(alias, **values)
+        row = _fetchone(alias, sql, params)
+        if row is None:
+            return None
+        connection = connections[alias]
+        converted = list(row)
+        for position, converters, expression in compiled.converters:
+            value = converted[position]
+            for converter in converters:
+                value = converter(value, expression, connection)
+            converted[position] = value
+        return compiled.model.from_db(alias, compiled.field_names, converted)
 
 
 class CompiledQueryFamily:
