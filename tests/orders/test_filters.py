@@ -8,7 +8,14 @@ from urllib.parse import quote
 
 import pytest
 
-from orders.filters import INT32_MAX, parse_instant
+from orders.filters import (
+    ALLOWED_FILTERS,
+    INT32_MAX,
+    OrderFilterSet,
+    clean_order_filters,
+    parse_instant,
+)
+from orders.models import Order
 from tests.factories import AmbassadorFactory, OrderFactory
 
 ASSIGNMENT_MESSAGE = (
@@ -385,3 +392,37 @@ def test_parse_instant(text, end_of_day, expected):
 def test_parse_instant_refuses(text):
     with pytest.raises(ValueError, match=r".*"):
         parse_instant(text)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {},
+        {"placed_between": "2025-01-01,2025-01-31"},
+        {"placed_between": ",2025-01-31T10:00:00+02:00", "last_status": "OK, PENDING"},
+        {"placed_between": "2025-02-01,2025-01-01", "currency": "eur"},
+        {"placed_between": "", "last_status": "", "id_buyer": ","},
+        {"id_chatroom": "1,2,3", "id_buyer": "9223372036854775807", "assignment": "unassigned"},
+        {"id_chatroom": "0", "assignment": "nobody", "type": "x" * 17},
+        {"updated_since": "2025-05-04T09:42:00Z", "source": "shopify,web"},
+        {"updated_since": "yesterday", "last_status": {"0": "OK"}},
+        {"source": "a\x00b"},
+    ],
+)
+def test_cleaning_answers_what_the_filtersets_form_answers(db, data):
+    # given: the FilterSet and its form as django-filter runs them
+    filterset = OrderFilterSet(data=data, queryset=Order.objects.none())
+    valid = filterset.is_valid()
+    # when
+    values, errors = clean_order_filters(data)
+    # then
+    assert errors == {name: list(messages) for name, messages in filterset.errors.items()}
+    assert valid == (not errors)
+    if valid:
+        expected = {
+            name: value
+            for name, value in filterset.form.cleaned_data.items()
+            if value is not None and value != []
+        }
+        assert values == expected
+        assert list(values) == [name for name in ALLOWED_FILTERS if name in values]
