@@ -53,6 +53,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=400)
     parser.add_argument("--cprofile", type=int, default=0, metavar="N")
     parser.add_argument("--sort", default="cumulative", help="pstats order: cumulative, tottime…")
+    parser.add_argument("--dump", metavar="PATH", help="also write the cProfile stats (pstats)")
     args = parser.parse_args()
 
     os.environ.update(bench_env())
@@ -102,6 +103,8 @@ def main() -> None:
                 one(scenario)
             profiler.disable()
             pstats.Stats(profiler).sort_stats(args.sort).print_stats(args.cprofile)
+            if args.dump:
+                profiler.dump_stats(f"{args.dump}.{scenario.name}")
         statuses.clear()
 
 

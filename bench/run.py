@@ -193,29 +193,43 @@ def free_port() -> int:
 
 @contextlib.contextmanager
 def gunicorn(
-    workers: int, log_level: str, log_name: str, on_start: list[int] | None = None
+    args: argparse.Namespace,
+    log_level: str,
+    log_name: str,
+    on_start: list[int] | None = None,
 ) -> Iterator[str]:
-    """A gunicorn serving bench.settings on a free port of 127.0.0.1; yields its base URL
-    (and appends the master's pid to `on_start` when given)."""
+    """gunicorn with the image's configuration (docker/gunicorn.conf.py) and the run's worker
+    class and counts, serving bench.settings on a free port of 127.0.0.1; yields its base URL
+    (and appends the master's pid to `on_start` when given).
+
+    The worker class defaults to sync, not the image's gthread: a gthread worker keeps each
+    keep-alive connection it accepted, and wrk's 8 connections split between 2 workers by
+    chance (4/4 ... 8/0), which swung S1 between 289 and 680 rps from one run to the next.
+    Sync workers take a connection per request, so the load spreads evenly, as a balancer's
+    many connections do in production.
+    """
     port = free_port()
     log = (OUT / log_name).open("w")
+    env = {
+        **bench_env(log_level=log_level),
+        "HOST": "127.0.0.1",
+        "PORT": str(port),
+        "WEB_CONCURRENCY": str(args.workers),
+        "GUNICORN_WORKER_CLASS": args.worker_class,
+        "GUNICORN_THREADS": str(args.gunicorn_threads),
+        "GUNICORN_TIMEOUT": "60",
+        "GUNICORN_GRACEFUL_TIMEOUT": "5",
+        "GUNICORN_LOG_LEVEL": "warning",
+    }
     process = subprocess.Popen(
         [
             str(ROOT / ".venv" / "bin" / "gunicorn"),
+            "-c",
+            str(ROOT / "docker" / "gunicorn.conf.py"),
             "platform_api.wsgi:application",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            str(workers),
-            "--timeout",
-            "60",
-            "--graceful-timeout",
-            "5",
-            "--log-level",
-            "warning",
         ],
         cwd=ROOT,
-        env=bench_env(log_level=log_level),
+        env=env,
         stdout=log,
         stderr=subprocess.STDOUT,
         start_new_session=True,
@@ -304,7 +318,7 @@ def measure_http(
     when wrk stops don't bias its requests/s.
     """
     log_name = f"gunicorn_{scenario.name}_{prefix}_{log_level.lower()}.log"
-    with gunicorn(args.workers, log_level, log_name) as base:
+    with gunicorn(args, log_level, log_name) as base:
         warm = run_wrk(base, scenario, prefix, token, args, args.warmup)
         drain(base, args.workers)
         latency_s = (warm.p50_ms or 0) / 1000 if warm.requests else float(args.warmup)
@@ -617,7 +631,7 @@ def soak(args: argparse.Namespace, token: str, seconds: int, connections: int) -
     pids: list[int] = []
     samples: list[tuple[int, dict[int, int]]] = []
     soak_args = argparse.Namespace(**{**vars(args), "connections": connections})
-    with gunicorn(args.workers, "WARNING", "gunicorn_soak.log", on_start=pids) as base:
+    with gunicorn(args, "WARNING", "gunicorn_soak.log", on_start=pids) as base:
         result: list[Load] = []
         runner = threading.Thread(
             target=lambda: result.append(
@@ -633,8 +647,9 @@ def soak(args: argparse.Namespace, token: str, seconds: int, connections: int) -
     reference = next((rss for t, rss in samples if t >= 30), samples[-1][1] if samples else {})
     lines = [
         f"S1 service at {connections} connections for {seconds} s, gunicorn {args.workers} "
-        f"workers: {load.rps:.1f} rps, p50 {fmt(load.p50_ms, 1)} ms, p99 {fmt(load.p99_ms, 1)} "
-        f"ms, {load.requests} requests, {load.errors} errors {load.note}".strip(),
+        f"{args.worker_class} workers: {load.rps:.1f} rps, "
+        f"p50 {fmt(load.p50_ms, 1)} ms, p99 {fmt(load.p99_ms, 1)} ms, "
+        f"{load.requests} requests, {load.errors} errors {load.note}".strip(),
         "",
         "| t (s) | " + " | ".join(f"worker {pid} RSS (MiB)" for pid in sorted(reference)) + " |",
         "|---|" + "---|" * len(reference),
@@ -698,6 +713,17 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
+    parser.add_argument(
+        "--worker-class",
+        default="sync",
+        help="gunicorn worker class (GUNICORN_WORKER_CLASS; the image's default is gthread)",
+    )
+    parser.add_argument(
+        "--gunicorn-threads",
+        type=int,
+        default=2,
+        help="threads per gthread worker (GUNICORN_THREADS)",
+    )
     parser.add_argument("--only", default="S1,S2,S3,S4", help="scenarios, comma-separated")
     parser.add_argument(
         "--no-log-check", action="store_true", help="skip the S1 rerun with request logging at INFO"
@@ -765,7 +791,7 @@ def main() -> None:
     connections.close_all()
 
     log_rows: list[tuple[str, Load]] = []
-    with gunicorn(args.workers, "WARNING", "gunicorn_checks.log") as base:
+    with gunicorn(args, "WARNING", "gunicorn_checks.log") as base:
         for row in rows:
             check(row, base, token, sample_id)
 
@@ -851,7 +877,9 @@ def render(
     out.append(
         f"- command: `{command.strip()}` — wrk {args.threads} threads, {args.connections} "
         f"connections, pgbench -c {args.connections} -j {args.threads}, {args.duration} s per "
-        f"measurement after {args.warmup} s of warm-up; gunicorn {args.workers} sync workers, "
+        f"measurement after {args.warmup} s of warm-up; gunicorn with docker/gunicorn.conf.py, "
+        f"{args.workers} {args.worker_class} workers"
+        f"{f' x {args.gunicorn_threads} threads' if args.worker_class == 'gthread' else ''}, "
         "bench.settings (production, DEBUG off, request log at WARNING)"
     )
     extra = {

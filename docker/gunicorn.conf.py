@@ -76,9 +76,12 @@ keepalive = _env_int("GUNICORN_KEEPALIVE", 75)
 
 # --- Memory safety ---------------------------------------------------------------------------
 # Recycle a worker after this many requests so that slow leaks cannot grow without bound; the
-# jitter keeps the workers from all restarting at the same moment.
-max_requests = _env_int("GUNICORN_MAX_REQUESTS", 2000)
-max_requests_jitter = _env_int("GUNICORN_MAX_REQUESTS_JITTER", 200)
+# jitter keeps the workers from all restarting at the same moment. Each restart re-imports Django
+# and reconnects: at 2,000 requests a busy worker restarted every few seconds and lost ~30% of
+# its throughput (bench/run.py, S1: 401-442 rps against 589-682 without recycling). The soak
+# (bench/soak.py) showed no growth to bound, so recycling is a rare safety net.
+max_requests = _env_int("GUNICORN_MAX_REQUESTS", 100_000)
+max_requests_jitter = _env_int("GUNICORN_MAX_REQUESTS_JITTER", 10_000)
 
 # --- Proxies ---------------------------------------------------------------------------------
 # gunicorn, by default, believes X-Forwarded-Proto from 127.0.0.1, which would make Django see

@@ -7,8 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import router
-from django.db.models import Count, IntegerField, QuerySet, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Func, IntegerField, QuerySet, Subquery, Value
 
 from ambassadors.models import Ambassador, ApiToken
 from orders.filters import apply_order_filters, clean_order_filters
@@ -104,18 +103,23 @@ def _build_visible_total(brand: Hashable, values: dict[str, Any]) -> QuerySet[An
     ambassadors = Ambassador.objects.filter(pk=values["ambassador_id"])
     if brand:
         ambassadors = ambassadors.filter(brand_id=values["brand_id"])
-    total: Value | Coalesce
+    total: Value | Subquery
     if "filters" not in values:
         total = Value(0, output_field=IntegerField())
     else:
-        counted = (
-            _selected(values["ambassador_id"], values["filters"])
-            .values("ambassador_id")
-            .annotate(n=Count("pk"))
-            .values("n")
-        )
-        total = Coalesce(Subquery(counted), Value(0), output_field=IntegerField())
+        counted = _selected(values["ambassador_id"], values["filters"]).order_by()
+        total = Subquery(counted.annotate(n=CountAll()).values("n"))
     return ambassadors.annotate(order_total=total).values_list("order_total").order_by("pk")[:1]
+
+
+class CountAll(Func):
+    """`count(*)`, which Django does not take for an aggregate: the subquery built with it has
+    no GROUP BY. Django's documented `values(...).annotate(Count(...))` groups by the
+    ambassador, and that grouped count walked the whale's 100,000 index entries about 35%
+    slower (EXPLAIN ANALYZE on the bench database, bench/RESULTS.md)."""
+
+    template = "count(*)"
+    output_field = IntegerField()
 
 
 _PAGE_IDS = CompiledQueryFamily(_build_page_ids)

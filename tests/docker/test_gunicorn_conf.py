@@ -76,7 +76,7 @@ def test_defaults(load):
     assert conf["workers"] == conf["available_cpus"]()
     assert (conf["worker_class"], conf["threads"]) == ("gthread", 2)
     assert (conf["timeout"], conf["graceful_timeout"], conf["keepalive"]) == (30, 20, 75)
-    assert (conf["max_requests"], conf["max_requests_jitter"]) == (2000, 200)
+    assert (conf["max_requests"], conf["max_requests_jitter"]) == (100_000, 10_000)
     assert conf["preload_app"] is False
 
 
