@@ -94,6 +94,10 @@ class Row:
     baseline_bytes: int | None = None
     same_json: str = ""
     floor_same_data: str = ""
+    # Every round of the service and of the floor (simple); `service` and `floor_simple` are
+    # their medians.
+    service_rounds: list[Load] = field(default_factory=list)
+    floor_rounds: list[Load] = field(default_factory=list)
 
 
 # --- tools ---------------------------------------------------------------------------------
@@ -714,6 +718,12 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
     parser.add_argument(
+        "--rounds",
+        type=int,
+        default=3,
+        help="alternating rounds of service and floor (simple) per scenario; medians count",
+    )
+    parser.add_argument(
         "--worker-class",
         default="sync",
         help="gunicorn worker class (GUNICORN_WORKER_CLASS; the image's default is gthread)",
@@ -795,34 +805,31 @@ def main() -> None:
         for row in rows:
             check(row, base, token, sample_id)
 
-    # Per scenario, each target in turn, so that a drift of the machine's load hits the four
-    # alike; each HTTP target gets a fresh gunicorn, so that requests a slow target left queued
-    # cannot eat into the next measurement.
+    # Per scenario, each target in turn, so that a drift of the machine's load hits them alike;
+    # the service and the floor it is judged against alternate for `--rounds` rounds and each
+    # counts with its median, so that one disturbed measurement (a neighbour on the shared
+    # host) cannot decide a ratio. Each HTTP target gets a fresh gunicorn, so that requests a
+    # slow target left queued cannot eat into the next measurement.
     for row in rows:
         sc = row.scenario
-        for prefix, attr in (("platform", "service"), ("baseline", "baseline")):
-            if attr not in targets:
-                continue
-            load = measure_http(sc, prefix, token, args, "WARNING")
-            setattr(row, attr, load)
-            print(
-                f"{sc.name} {attr:<8} {load.rps:8.1f} rps  p50 {fmt(load.p50_ms, 1)} ms  "
-                f"p99 {fmt(load.p99_ms, 1)} ms  n {load.requests} errors {load.errors} "
-                f"{load.note}",
-                flush=True,
-            )
         query = floor_query(sc, ":aid" if sc.ambassador is None else str(sc.ambassador), 0)
-        for mode, attr in (("simple", "floor_simple"), ("prepared", "floor_prepared")):
-            if "floor" not in targets:
-                continue
-            run_pgbench(pgbench, sc, query, mode, args, args.warmup)
-            load = run_pgbench(pgbench, sc, query, mode, args, args.duration)
-            setattr(row, attr, load)
-            print(
-                f"{sc.name} floor {mode:<8} {load.rps:8.1f} tps  mean {fmt(load.p50_ms, 1)} ms  "
-                f"failed {load.errors} {load.note}",
-                flush=True,
-            )
+        for number in range(1, args.rounds + 1):
+            if "service" in targets:
+                row.service_rounds.append(measure_http(sc, "platform", token, args, "WARNING"))
+                report_http(sc, f"service#{number}", row.service_rounds[-1])
+            if "floor" in targets:
+                row.floor_rounds.append(measure_floor(pgbench, sc, query, "simple", args))
+                report_floor(sc, f"simple#{number}", row.floor_rounds[-1])
+        row.service, row.floor_simple = (
+            median_load(row.service_rounds),
+            median_load(row.floor_rounds),
+        )
+        if "baseline" in targets:
+            row.baseline = measure_http(sc, "baseline", token, args, "WARNING")
+            report_http(sc, "baseline", row.baseline)
+        if "floor" in targets:
+            row.floor_prepared = measure_floor(pgbench, sc, query, "prepared", args)
+            report_floor(sc, "prepared", row.floor_prepared)
 
     if not args.no_log_check and "S1" in wanted:
         s1 = next(row for row in rows if row.scenario.name == "S1")
@@ -835,6 +842,36 @@ def main() -> None:
     print()
     print(table(rows))
     print(f"\nwritten to {args.results}")
+
+
+def measure_floor(
+    pgbench: str, sc: Scenario, query: FloorQuery, mode: str, args: argparse.Namespace
+) -> Load:
+    run_pgbench(pgbench, sc, query, mode, args, args.warmup)
+    return run_pgbench(pgbench, sc, query, mode, args, args.duration)
+
+
+def median_load(loads: list[Load]) -> Load:
+    """The measurement with the median requests/s (the lower middle one of an even count)."""
+    if not loads:
+        return Load()
+    return sorted(loads, key=lambda load: load.rps)[(len(loads) - 1) // 2]
+
+
+def report_http(sc: Scenario, label: str, load: Load) -> None:
+    print(
+        f"{sc.name} {label:<10} {load.rps:8.1f} rps  p50 {fmt(load.p50_ms, 1)} ms  "
+        f"p99 {fmt(load.p99_ms, 1)} ms  n {load.requests} errors {load.errors} {load.note}",
+        flush=True,
+    )
+
+
+def report_floor(sc: Scenario, label: str, load: Load) -> None:
+    print(
+        f"{sc.name} floor {label:<10} {load.rps:8.1f} tps  mean {fmt(load.p50_ms, 1)} ms  "
+        f"failed {load.errors} {load.note}",
+        flush=True,
+    )
 
 
 def verdicts(rows: list[Row]) -> list[str]:
@@ -877,7 +914,8 @@ def render(
     out.append(
         f"- command: `{command.strip()}` — wrk {args.threads} threads, {args.connections} "
         f"connections, pgbench -c {args.connections} -j {args.threads}, {args.duration} s per "
-        f"measurement after {args.warmup} s of warm-up; gunicorn with docker/gunicorn.conf.py, "
+        f"measurement after {args.warmup} s of warm-up, service and floor (simple) in "
+        f"{args.rounds} alternating rounds (medians); gunicorn with docker/gunicorn.conf.py, "
         f"{args.workers} {args.worker_class} workers"
         f"{f' x {args.gunicorn_threads} threads' if args.worker_class == 'gthread' else ''}, "
         "bench.settings (production, DEBUG off, request log at WARNING)"
@@ -937,6 +975,11 @@ def render(
             f"| S1 | {label} | {fmt(load.rps, 1)} | {fmt(load.p50_ms, 2)} | "
             f"{fmt(load.p99_ms, 1)} | {load.requests} | {load.errors} | |"
         )
+    out += ["", "Rounds (service and floor alternating; the table shows each one's median):", ""]
+    for row in rows:
+        service = " / ".join(fmt(load.rps, 1) for load in row.service_rounds) or "-"
+        floor = " / ".join(fmt(load.rps, 1) for load in row.floor_rounds) or "-"
+        out.append(f"- {row.scenario.name}: service {service} rps; floor (simple) {floor} tps")
     out += [
         "",
         "## Plans: the service's own SQL for the whale",

@@ -6,7 +6,6 @@ Form errors become Laravel's 422 body, keyed `filter.<name>` as Laravel keys nes
 
 from __future__ import annotations
 
-import copy
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -193,19 +192,7 @@ class DateRangeField(_LaravelField):
         return InstantRange(start=start, before=before, until=until)
 
 
-class _StatelessFilter(django_filters.Filter):
-    """A filter whose per-FilterSet copy may share everything with the class's own.
-
-    django-filter deep-copies every filter for every FilterSet instance (its values, choices
-    and patterns included); these filters keep no per-request state, so a shallow copy
-    is the same thing for a fraction of the cost.
-    """
-
-    def __deepcopy__(self, memo: dict[int, Any]) -> _StatelessFilter:
-        return copy.copy(self)
-
-
-class ListFilter(_StatelessFilter):
+class ListFilter(django_filters.Filter):
     """Any of the listed values."""
 
     def filter(self, qs: QuerySet[Any], value: Any) -> QuerySet[Any]:
@@ -222,7 +209,7 @@ class IntegerListFilter(ListFilter):
     field_class = IntegerListField
 
 
-class DateRangeFilter(_StatelessFilter):
+class DateRangeFilter(django_filters.Filter):
     field_class = DateRangeField
 
     def filter(self, qs: QuerySet[Any], value: Any) -> QuerySet[Any]:
@@ -234,7 +221,7 @@ class DateRangeFilter(_StatelessFilter):
         )
 
 
-class SinceFilter(_StatelessFilter):
+class SinceFilter(django_filters.Filter):
     field_class = InstantField
 
     def filter(self, qs: QuerySet[Any], value: Any) -> QuerySet[Any]:
