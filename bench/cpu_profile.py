@@ -58,9 +58,8 @@ def main() -> None:
 
     os.environ.update(bench_env())
     django_setup()
-    from django.core.wsgi import get_wsgi_application
+    from platform_api.wsgi import application as app  # as gunicorn loads it
 
-    app = get_wsgi_application()
     token = create_token()
     rng = random.Random(42)
     statuses: set[str] = set()

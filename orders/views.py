@@ -49,7 +49,8 @@ class AmbassadorOrderViewSet(viewsets.GenericViewSet[Any]):
             try:
                 if pk is None:
                     raise exceptions.NotFound(AMBASSADOR_NOT_FOUND)
-                query = read_orders_query(parse_str(raw_query_string(request)))
+                parameters = parse_str(raw_query_string(request))
+                query = read_orders_query(parameters)
                 orders = select_ambassador_orders(
                     ambassador_id=pk, filters=query.filters, ordering=query.ordering
                 )
@@ -66,7 +67,7 @@ class AmbassadorOrderViewSet(viewsets.GenericViewSet[Any]):
             if total is None:
                 raise exceptions.NotFound(AMBASSADOR_NOT_FOUND)
             paginator = LaravelPagination()
-            page = paginator.start(request, per_page=query.per_page, total=total)
+            page = paginator.start(request, per_page=query.per_page, total=total, query=parameters)
             rendered = (
                 render_page(orders, offset=page.offset, limit=page.per_page, now=now)
                 if page.size

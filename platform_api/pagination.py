@@ -135,10 +135,18 @@ class LaravelPagination(BasePagination):
             return queryset.none()
         return queryset[self.page.offset : self.page.offset + self.page.per_page]
 
-    def start(self, request: Request, *, per_page: int, total: int | None) -> Page:
-        """Read the page number and remember the URL parts; no query here."""
+    def start(
+        self,
+        request: Request,
+        *,
+        per_page: int,
+        total: int | None,
+        query: dict[str, PhpValue] | None = None,
+    ) -> Page:
+        """Read the page number and remember the URL parts; no query here. `query` is the
+        request's query string as `parse_str` reads it, when the caller has it already."""
         self.request = request
-        self._query = parse_str(raw_query_string(request))
+        self._query = dict(query) if query is not None else parse_str(raw_query_string(request))
         number = resolve_page(self._query)
         self._query.pop(PAGE_PARAM, None)
         self._path = request.build_absolute_uri(request.path).rstrip("/")

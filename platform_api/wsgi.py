@@ -1,5 +1,6 @@
 """WSGI entry point (gunicorn: `platform_api.wsgi:application`)."""
 
+import gc
 import os
 
 from django.core.wsgi import get_wsgi_application
@@ -7,3 +8,8 @@ from django.core.wsgi import get_wsgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "platform_api.settings.production")
 
 application = get_wsgi_application()
+
+# What is loaded by now (Django, the apps, their modules) lives as long as the worker: moved out
+# of the collector's generations, it is not walked again by every older-generation collection
+# (bench/cpu_profile.py under gc callbacks: ~30% less collection time per request).
+gc.freeze()
