@@ -18,8 +18,6 @@ import os
 import platform
 import re
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -36,7 +34,8 @@ import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.env import BENCH, OUT, PYTHON, ROOT, bench_env, database_url
+from bench import fault
+from bench.env import BENCH, OUT, PYTHON, bench_env, database_url
 from bench.floor import FloorQuery
 
 BRAND_ID = 1
@@ -189,12 +188,6 @@ def explain(sqls: list[str]) -> list[tuple[str, str]]:
 # --- gunicorn ------------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @contextlib.contextmanager
 def gunicorn(
     args: argparse.Namespace,
@@ -202,9 +195,9 @@ def gunicorn(
     log_name: str,
     on_start: list[int] | None = None,
 ) -> Iterator[str]:
-    """gunicorn with the image's configuration (docker/gunicorn.conf.py) and the run's worker
-    class and counts, serving bench.settings on a free port of 127.0.0.1; yields its base URL
-    (and appends the master's pid to `on_start` when given).
+    """`bench.fault.gunicorn` (the image's docker/gunicorn.conf.py on a free local port) with
+    the run's worker class and counts, serving bench.settings; yields its base URL (and appends
+    the master's pid to `on_start` when given).
 
     The worker class defaults to sync, not the image's gthread: a gthread worker keeps each
     keep-alive connection it accepted, and wrk's 8 connections split between 2 workers by
@@ -212,56 +205,19 @@ def gunicorn(
     Sync workers take a connection per request, so the load spreads evenly, as a balancer's
     many connections do in production.
     """
-    port = free_port()
-    log = (OUT / log_name).open("w")
-    env = {
-        **bench_env(log_level=log_level),
-        "HOST": "127.0.0.1",
-        "PORT": str(port),
-        "WEB_CONCURRENCY": str(args.workers),
-        "GUNICORN_WORKER_CLASS": args.worker_class,
-        "GUNICORN_THREADS": str(args.gunicorn_threads),
-        "GUNICORN_TIMEOUT": "60",
-        "GUNICORN_GRACEFUL_TIMEOUT": "5",
-        "GUNICORN_LOG_LEVEL": "warning",
-    }
-    process = subprocess.Popen(
-        [
-            str(ROOT / ".venv" / "bin" / "gunicorn"),
-            "-c",
-            str(ROOT / "docker" / "gunicorn.conf.py"),
-            "platform_api.wsgi:application",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(base + "/healthz", timeout=2) as response:  # noqa: S310
-                    if response.status == 200:
-                        break
-            except OSError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit(f"gunicorn did not start; see {OUT / log_name}")
-            time.sleep(0.5)
+    with fault.gunicorn(
+        bench_env(log_level=log_level),
+        log_name=log_name,
+        WEB_CONCURRENCY=str(args.workers),
+        GUNICORN_WORKER_CLASS=args.worker_class,
+        GUNICORN_THREADS=str(args.gunicorn_threads),
+        GUNICORN_TIMEOUT="60",
+        GUNICORN_GRACEFUL_TIMEOUT="5",
+        GUNICORN_LOG_LEVEL="warning",
+    ) as server:
         if on_start is not None:
-            on_start.append(process.pid)
-        yield base
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
-        log.close()
+            on_start.append(server.pid)
+        yield f"http://127.0.0.1:{server.port}"
 
 
 def http_get(url: str, token: str) -> tuple[int, bytes]:
