@@ -127,7 +127,10 @@ class CompiledQuery:
     def fetchone(self, alias: str, **values: Any) -> Sequence[Any] | None:
         """Run the query; its first row, unconverted (fit for numbers, not for dates on SQLite)."""
         sql, params = self.bind(alias, **values)
-        return _fetchone(alias, sql, params)
+        with connections[alias].cursor() as cursor:
+            cursor.execute(sql, params)
+            row: Sequence[Any] | None = cursor.fetchone()
+        return row
 
     def first(self, alias: str, **values: Any) -> Any:
         """Run a query of model instances; its first row as the ORM would build it, or None.
@@ -137,8 +140,7 @@ class CompiledQuery:
         compiled = self._compile(alias)
         if compiled.model is None:
             raise TypeError("first() needs a query of model instances; use fetchone()")
-        sql, params = self.bind(alias, **values)
-        row = _fetchone(alias, sql, params)
+        row = self.fetchone(alias, **values)
         if row is None:
             return None
         connection = connections[alias]
@@ -177,16 +179,21 @@ class CompiledQueryFamily:
 
         return CompiledQuery(build, **dict(zip(names, kinds, strict=True)))
 
-    def bind(self, alias: str, *, key: Hashable, values: Any) -> tuple[str, list[Any]]:
-        """The SQL and its parameters for `build(key, values)`."""
+    def _query(self, key: Hashable, values: Any) -> tuple[CompiledQuery, dict[str, Any]]:
+        """The compiled query of this key and shape, and the values of its parameters."""
         leaves: list[Any] = []
         query = self._query_for(key, _shape(values, leaves))
-        return query.bind(alias, **{f"p{index}": leaf for index, leaf in enumerate(leaves)})
+        return query, {f"p{index}": leaf for index, leaf in enumerate(leaves)}
+
+    def bind(self, alias: str, *, key: Hashable, values: Any) -> tuple[str, list[Any]]:
+        """The SQL and its parameters for `build(key, values)`."""
+        query, params = self._query(key, values)
+        return query.bind(alias, **params)
 
     def fetchone(self, alias: str, *, key: Hashable, values: Any) -> Sequence[Any] | None:
         """Run `build(key, values)`; its first row, unconverted (see `CompiledQuery.fetchone`)."""
-        sql, params = self.bind(alias, key=key, values=values)
-        return _fetchone(alias, sql, params)
+        query, params = self._query(key, values)
+        return query.fetchone(alias, **params)
 
 
 def _shape(value: Any, leaves: list[Any]) -> Hashable:
@@ -232,13 +239,6 @@ def _rebuild(shape: Any, leaves: Iterator[Any]) -> Any:
     if tag is dict:
         return {name: _rebuild(item, leaves) for name, item in content}
     return tag(**{name: _rebuild(item, leaves) for name, item in content})
-
-
-def _fetchone(alias: str, sql: str, params: list[Any]) -> Sequence[Any] | None:
-    with connections[alias].cursor() as cursor:
-        cursor.execute(sql, params)
-        row: Sequence[Any] | None = cursor.fetchone()
-    return row
 
 
 def _hashable(value: Any) -> bool:
