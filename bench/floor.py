@@ -1,7 +1,7 @@
 """PostgreSQL's floor: the page's JSON built inside the database, for pgbench.
 
-Two statements per page, as the endpoint needs: the count (with the ambassador's brand check),
-then the page, both on the (id_ambassador, date_order DESC, id_order DESC) index. The page is a
+One statement per page, as the endpoint sends: the count (with the ambassador's brand check)
+and the page, both on the (id_ambassador, date_order DESC, id_order DESC) index. The page is a
 deferred join: the page's ids are found on the index first (OFFSET walks index entries only),
 and the wide rows, buyer, lines, products and images are joined for those ids alone. The JSON
 has the service's `data` keys, order, types and values (run.py checks it against the service);
@@ -93,22 +93,23 @@ class FloorQuery:
         return " AND ".join(clauses)
 
     @property
-    def count_sql(self) -> str:
-        return (
-            f"SELECT (SELECT count(*) FROM orders_order AS o WHERE {self.where}) AS total "
-            f"FROM ambassadors_ambassador AS a "
-            f"WHERE a.id_ambassador = {self.ambassador} AND a.brand_id = {self.brand_id}"
-        )
-
-    @property
-    def page_sql(self) -> str:
-        return f"""WITH page AS MATERIALIZED (
+    def sql(self) -> str:
+        """One statement, as the service sends it: a row (the total, the page's JSON), or no row
+        when the brand may not see the ambassador. The total bounds the page's LIMIT, so a page
+        past the end reads no index entry."""
+        return f"""WITH visible(total) AS MATERIALIZED (
+    SELECT (SELECT count(*) FROM orders_order AS o WHERE {self.where})
+    FROM ambassadors_ambassador AS a
+    WHERE a.id_ambassador = {self.ambassador} AND a.brand_id = {self.brand_id}
+), page AS MATERIALIZED (
     SELECT o.id_order, o.date_order FROM orders_order AS o
     WHERE {self.where}
     ORDER BY o.date_order DESC, o.id_order DESC
-    LIMIT {self.limit} OFFSET {self.offset}
+    LIMIT least({self.limit}, greatest((SELECT total FROM visible) - {self.offset}, 0))
+    OFFSET {self.offset}
 )
-SELECT coalesce(json_agg({ORDER} ORDER BY page.date_order DESC, page.id_order DESC), '[]')
+SELECT visible.total, rendered.data FROM visible CROSS JOIN (
+SELECT coalesce(json_agg({ORDER} ORDER BY page.date_order DESC, page.id_order DESC), '[]') AS data
 FROM page
 JOIN orders_order AS o ON o.id_order = page.id_order
 JOIN ambassadors_ambassador AS b ON b.id_ambassador = o.id_buyer
@@ -117,8 +118,9 @@ CROSS JOIN LATERAL (
            coalesce(sum(l.quantity), 0) AS quantity
     FROM orders_orderproduct AS l JOIN orders_product AS p ON p.id_product = l.id_product
     WHERE l.id_order = o.id_order
-) AS lines"""
+) AS lines
+) AS rendered"""
 
     def pgbench_script(self, setup: str = "") -> str:
-        """pgbench wants one statement per line (or `\\;`-free multi-line ending in `;`)."""
-        return f"{setup}{self.count_sql};\n{self.page_sql};\n"
+        """pgbench takes a multi-line statement up to its `;`."""
+        return f"{setup}{self.sql};\n"

@@ -469,14 +469,14 @@ def first_difference(a: Any, b: Any, where: str = "$") -> str | None:
 
 def compare_floor(query: FloorQuery, service_body: dict[str, Any]) -> str:
     with psycopg.connect(database_url()) as conn:
-        total_row = conn.execute(query.count_sql).fetchone()
-        page_row = conn.execute(query.page_sql).fetchone()
-    assert total_row is not None
-    assert page_row is not None
+        row = conn.execute(query.sql).fetchone()
+    if row is None:
+        return "DIFFERENT: the floor found no ambassador its brand may see"
+    total, page = row
     # psycopg parses json; render numbers again through text to keep 42.00 vs 42 distinct
-    data = json.loads(json.dumps(page_row[0]))
-    if total_row[0] != service_body["total"]:
-        return f"total {total_row[0]} vs service {service_body['total']}"
+    data = json.loads(json.dumps(page))
+    if total != service_body["total"]:
+        return f"total {total} vs service {service_body['total']}"
     difference = first_difference(data, service_body["data"])
     return "identical data and total" if difference is None else f"DIFFERENT {difference}"
 

@@ -34,18 +34,22 @@ class OrderSelection:
     def page(self, *, offset: int, limit: int) -> QuerySet[Order]:
         return self.queryset()[offset : offset + limit]
 
-    def page_ids_sql(self, alias: str, *, offset: int, limit: int) -> tuple[str, list[Any]]:
-        """SQL selecting the page's order ids in order, and its parameters: what the ORM
-        compiles for `page(...).values_list("pk")`, compiled once per sort and filter shape."""
-        sql, params = _PAGE_IDS.bind(
+    def ids_sql(self, alias: str) -> tuple[str, list[Any]]:
+        """SQL selecting the selection's order ids in order, and its parameters: what the ORM
+        compiles for `queryset().values_list("pk")`, compiled once per sort and filter shape.
+        Its text ends with its ORDER BY, so a caller may append LIMIT and OFFSET."""
+        return _PAGE_IDS.bind(
             alias,
             key=self.ordering,
             values={"ambassador_id": self.ambassador_id, "filters": self.filters},
         )
+
+    def page_ids_sql(self, alias: str, *, offset: int, limit: int) -> tuple[str, list[Any]]:
+        """`ids_sql` of one page: what the ORM compiles for `page(...).values_list("pk")`."""
+        sql, params = self.ids_sql(alias)
         # The page's bounds are parameters, not literals as the ORM writes them, so that every
         # page of a sort and filter shape is one statement: compiled once here, and prepared
-        # once per connection by PostgreSQL. The compiled query is ordered and unsliced, so its
-        # text ends with its ORDER BY.
+        # once per connection by PostgreSQL.
         return f"{sql} LIMIT %s OFFSET %s", [*params, limit, offset]
 
 
@@ -79,6 +83,24 @@ def visible_ambassador_order_total(
 
     One query: the ambassador's visibility and the count travel together.
     """
+    brand, values = _visible_total_arguments(token, ambassador_id, orders)
+    row = _VISIBLE_TOTAL.fetchone(router.db_for_read(Ambassador), key=brand, values=values)
+    return None if row is None else int(row[0])
+
+
+def visible_ambassador_order_total_sql(
+    alias: str, *, token: ApiToken, ambassador_id: int, orders: OrderSelection
+) -> tuple[str, list[Any]]:
+    """The query of `visible_ambassador_order_total` and its parameters, for a statement that
+    embeds it: one row of one column (the total), or no row when the caller may not see the
+    ambassador."""
+    brand, values = _visible_total_arguments(token, ambassador_id, orders)
+    return _VISIBLE_TOTAL.bind(alias, key=brand, values=values)
+
+
+def _visible_total_arguments(
+    token: ApiToken, ambassador_id: int, orders: OrderSelection | None
+) -> tuple[bool, dict[str, Any]]:
     brand = token.kind == ApiToken.Kind.BRAND
     values: dict[str, Any] = {"ambassador_id": ambassador_id}
     if brand:
@@ -86,8 +108,7 @@ def visible_ambassador_order_total(
         values["brand_id"] = token.brand_id
     if orders is not None:
         values["filters"] = orders.filters
-    row = _VISIBLE_TOTAL.fetchone(router.db_for_read(Ambassador), key=brand, values=values)
-    return None if row is None else int(row[0])
+    return brand, values
 
 
 def _selected(ambassador_id: int, filters: dict[str, Any]) -> QuerySet[Order]:

@@ -5,8 +5,11 @@ Why the SQL is shaped this way (measured on the benchmark's 2-core machine, see 
 - ONE statement builds the whole page's JSON. Python then neither builds rows nor serialises them:
   the text is wrapped in an `orjson.Fragment` and spliced into Laravel's envelope as it is. That is
   what brought the service close to PostgreSQL's own floor; per-row Python work did not.
+- The same statement checks that the caller may see the ambassador and counts its orders (the
+  selector's compiled count, in a CTE), and that count bounds the page's LIMIT: one round trip
+  per request instead of two, and a page past the end is `LIMIT 0`, which reads nothing.
 - A deferred join. The page's ids are paged first — the selector's own filtered and ordered
-  query, compiled by Django once per sort and filter shape (`OrderSelection.page_ids_sql`, with
+  query, compiled by Django once per sort and filter shape (`OrderSelection.ids_sql`, with
   the page's bounds as parameters), so filters and sort stay defined in one place — which walks
   the index (id_ambassador, date_order DESC, id_order DESC) without touching the heap rows it
   skips. Only the page's rows are then joined to their buyer, lines, products and images. Joining
@@ -37,7 +40,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 import orjson
@@ -45,12 +48,17 @@ from django.core.exceptions import EmptyResultSet
 from django.db import connections, models, router
 from django.db.models import QuerySet
 
-from ambassadors.models import Ambassador
+from ambassadors.models import Ambassador, ApiToken
 from orders import shape
 from orders.models import I18nContent, Order, OrderProduct, Product
 from orders.rendering import render_orders_page
-from orders.selectors import OrderSelection
+from orders.selectors import (
+    OrderSelection,
+    visible_ambassador_order_total,
+    visible_ambassador_order_total_sql,
+)
 from orders.shape import Column, Computed, Kind
+from platform_api.pagination import PHP_INT_MAX, Page
 
 _IDENTIFIER_RE = re.compile(r"[a-z_][a-z0-9_]*")
 
@@ -66,15 +74,33 @@ class RenderedPage:
 EMPTY_PAGE = RenderedPage(data=[], item_count=0)
 
 
-def render_page(orders: OrderSelection, *, offset: int, limit: int, now: datetime) -> RenderedPage:
-    """A page of `orders`, rendered by the read database when it is PostgreSQL, else in Python."""
+@dataclass(frozen=True)
+class VisiblePage:
+    """How many orders the selection holds, and one page of them."""
+
+    total: int
+    page: RenderedPage
+
+
+def render_visible_page(
+    token: ApiToken, orders: OrderSelection, *, number: int, per_page: int, now: datetime
+) -> VisiblePage | None:
+    """Page `number` of `orders` and their total, or None when the caller may not see the
+    ambassador: one statement on PostgreSQL, which renders the page; two queries elsewhere."""
     # The router answers the replica's alias inside `reading_from_replica()`.
     alias = router.db_for_read(Order)
     if renders_in_sql(alias):
-        sql, params = orders.page_ids_sql(alias, offset=offset, limit=limit)
-        return _render_ids(sql, params, now=now, using=alias)
-    data = render_orders_page(orders.page(offset=offset, limit=limit), now=now)
-    return RenderedPage(data=data, item_count=len(data))
+        return _render_visible_page_sql(token, orders, number=number, per_page=per_page, now=now)
+    total = visible_ambassador_order_total(
+        token=token, ambassador_id=orders.ambassador_id, orders=orders
+    )
+    if total is None:
+        return None
+    page = Page(number=number, per_page=per_page, total=total)
+    if not page.size:
+        return VisiblePage(total=total, page=EMPTY_PAGE)
+    data = render_orders_page(orders.page(offset=page.offset, limit=page.per_page), now=now)
+    return VisiblePage(total=total, page=RenderedPage(data=data, item_count=len(data)))
 
 
 def renders_in_sql(alias: str) -> bool:
@@ -98,13 +124,71 @@ def render_orders_page_sql(page: QuerySet[Order], *, now: datetime, using: str) 
 def _render_ids(ids_sql: str, ids_params: list[Any], *, now: datetime, using: str) -> RenderedPage:
     """The page whose order ids, in order, `ids_sql` selects."""
     head, tail = _statement()
-    online_since = now - timedelta(seconds=shape.ONLINE_WINDOW_SECONDS)
     with connections[using].cursor() as cursor:
-        cursor.execute(head + ids_sql + tail, (online_since, *ids_params))
+        cursor.execute(head + ids_sql + tail, (_online_since(now), *ids_params))
         row = cursor.fetchone()
     assert row is not None  # an aggregate without GROUP BY always returns one row
     item_count, data = row
     return RenderedPage(data=orjson.Fragment(data), item_count=item_count)
+
+
+def _render_visible_page_sql(
+    token: ApiToken, orders: OrderSelection, *, number: int, per_page: int, now: datetime
+) -> VisiblePage | None:
+    alias = router.db_for_read(Order)
+    sql, params = visible_page_sql(alias, token, orders, number=number, per_page=per_page, now=now)
+    with connections[alias].cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    total, item_count, data = row
+    return VisiblePage(
+        total=total, page=RenderedPage(data=orjson.Fragment(data), item_count=item_count)
+    )
+
+
+def visible_page_sql(
+    alias: str,
+    token: ApiToken,
+    orders: OrderSelection,
+    *,
+    number: int,
+    per_page: int,
+    now: datetime,
+) -> tuple[str, list[Any]]:
+    """PostgreSQL's one statement for `render_visible_page`, and its parameters: a row (total,
+    item count, the page's JSON), or no row when the caller may not see the ambassador."""
+    visible_sql, visible_params = visible_ambassador_order_total_sql(
+        alias, token=token, ambassador_id=orders.ambassador_id, orders=orders
+    )
+    ids_sql, ids_params = orders.ids_sql(alias)
+    # A page number can be any integer up to PHP's; past bigint, OFFSET would be an error.
+    offset = min(Page(number=number, per_page=per_page, total=0).offset, PHP_INT_MAX)
+    params = [*visible_params, _online_since(now), *ids_params, per_page, offset, offset]
+    return _visible_page_statement(visible_sql, ids_sql), params
+
+
+@lru_cache(maxsize=512)
+def _visible_page_statement(visible_sql: str, ids_sql: str) -> str:
+    """The caller-visible total and the page's JSON in one statement (one round trip).
+
+    `visible` holds the total, or no row when the caller may not see the ambassador: then the
+    statement returns no row. The total also bounds the page's LIMIT: a page past the end is
+    `LIMIT 0`, which PostgreSQL answers without reading the index, so a huge page number
+    costs nothing, as when the total was known before the page was asked for.
+    """
+    head, tail = _statement()
+    return (
+        f"WITH visible(total) AS MATERIALIZED ({visible_sql})"  # noqa: S608
+        f" SELECT visible.total, rendered.* FROM visible CROSS JOIN ({head}{ids_sql}"
+        " LIMIT least(%s, greatest((SELECT total FROM visible) - %s, 0)) OFFSET %s"
+        f"{tail}) AS rendered"
+    )
+
+
+def _online_since(now: datetime) -> datetime:
+    return now - timedelta(seconds=shape.ONLINE_WINDOW_SECONDS)
 
 
 # --- The statement, generated from shape.py -----------------------------------------------------

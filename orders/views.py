@@ -12,12 +12,12 @@ from rest_framework.response import Response
 from orders import schema
 from orders.query import read_orders_query
 from orders.selectors import select_ambassador_orders, visible_ambassador_order_total
-from orders.sql_rendering import EMPTY_PAGE, render_page
+from orders.sql_rendering import render_visible_page
 from platform_api.db_router import reading_from_replica
 from platform_api.errors import BadQuery, UnprocessableQuery
 from platform_api.ids import parse_id
 from platform_api.negotiation import JsonOnlyNegotiation
-from platform_api.pagination import LaravelPagination
+from platform_api.pagination import LaravelPagination, resolve_page
 from platform_api.permissions import CanReadAmbassadorOrders, caller_token
 from platform_api.php_query import parse_str, raw_query_string
 
@@ -63,14 +63,11 @@ class AmbassadorOrderViewSet(viewsets.GenericViewSet[Any]):
                 ):
                     raise exceptions.NotFound(AMBASSADOR_NOT_FOUND) from None
                 raise
-            total = visible_ambassador_order_total(token=token, ambassador_id=pk, orders=orders)
-            if total is None:
-                raise exceptions.NotFound(AMBASSADOR_NOT_FOUND)
-            paginator = LaravelPagination()
-            page = paginator.start(request, per_page=query.per_page, total=total, query=parameters)
-            rendered = (
-                render_page(orders, offset=page.offset, limit=page.per_page, now=now)
-                if page.size
-                else EMPTY_PAGE
+            visible = render_visible_page(
+                token, orders, number=resolve_page(parameters), per_page=query.per_page, now=now
             )
-        return Response(paginator.envelope(rendered.data, item_count=rendered.item_count))
+            if visible is None:
+                raise exceptions.NotFound(AMBASSADOR_NOT_FOUND)
+        paginator = LaravelPagination()
+        paginator.start(request, per_page=query.per_page, total=visible.total, query=parameters)
+        return Response(paginator.envelope(visible.page.data, item_count=visible.page.item_count))

@@ -20,7 +20,12 @@ from orders.models import I18nContent, Order
 from orders.query import read_orders_query
 from orders.rendering import render_orders_page
 from orders.selectors import ambassador_orders, select_ambassador_orders
-from orders.sql_rendering import EMPTY_PAGE, render_orders_page_sql, render_page
+from orders.sql_rendering import (
+    EMPTY_PAGE,
+    render_orders_page_sql,
+    render_visible_page,
+    visible_page_sql,
+)
 from platform_api.php_query import parse_str
 from platform_api.settings.base import database_config
 from tests.conftest import bearer
@@ -273,18 +278,108 @@ def test_strings_are_escaped_exactly_as_orjson_escapes_them(db):
 
 def test_render_switch_follows_the_read_database(seller, django_assert_num_queries):
     # given
+    token = ApiTokenFactory(brand=seller.brand)
     page = orders_sliced(seller.pk, "", page=1, per_page=15)
     selection = select_ambassador_orders(
         ambassador_id=seller.pk, filters={}, ordering=["-date_order", "-id_order"]
     )
     # when
-    with django_assert_num_queries(1 if connection.vendor == "postgresql" else 2):
-        rendered = render_page(selection, offset=0, limit=15, now=NOW)
+    # PostgreSQL: one statement; elsewhere the count, the page, its lines
+    with django_assert_num_queries(1 if connection.vendor == "postgresql" else 3):
+        visible = render_visible_page(token, selection, number=1, per_page=15, now=NOW)
     # then
-    assert rendered.item_count == 15
+    assert visible is not None
+    assert visible.total == 31
+    assert visible.page.item_count == 15
     python = orjson.dumps(render_orders_page(page, now=NOW))
-    assert orjson.dumps(rendered.data) == python
-    assert isinstance(rendered.data, orjson.Fragment) == (connection.vendor == "postgresql")
+    assert orjson.dumps(visible.page.data) == python
+    assert isinstance(visible.page.data, orjson.Fragment) == (connection.vendor == "postgresql")
+
+
+def selection_of(seller, query_string: str):
+    query = read_orders_query(parse_str(query_string))
+    return select_ambassador_orders(
+        ambassador_id=seller.pk, filters=query.filters, ordering=query.ordering
+    )
+
+
+@postgres_only
+@pytest.mark.parametrize(
+    "query_string",
+    ["", "sort=total_amount", "filter[currency]=EUR,GBP&sort=-date_update", "filter[type]=NONE"],
+)
+@pytest.mark.parametrize(
+    ("number", "per_page"), [(1, 15), (2, 15), (3, 15), (4, 15), (1, 100), (7, 5), (2**62, 100)]
+)
+def test_one_statement_answers_what_the_two_queries_answer(
+    seller, monkeypatch, query_string, number, per_page
+):
+    # given
+    token = ApiTokenFactory(brand=seller.brand)
+    selection = selection_of(seller, query_string)
+    # when
+    in_sql = render_visible_page(token, selection, number=number, per_page=per_page, now=NOW)
+    monkeypatch.setattr(sql_rendering, "renders_in_sql", lambda alias: False)
+    in_python = render_visible_page(token, selection, number=number, per_page=per_page, now=NOW)
+    # then
+    assert in_sql is not None
+    assert in_python is not None
+    assert in_sql.total == in_python.total == selection.queryset().count()
+    assert in_sql.page.item_count == in_python.page.item_count
+    assert orjson.dumps(in_sql.page.data) == orjson.dumps(in_python.page.data)
+
+
+@pytest.mark.parametrize("renders_in_sql", [True, False])
+def test_an_ambassador_the_caller_may_not_see_has_no_page(seller, monkeypatch, renders_in_sql):
+    if renders_in_sql and connection.vendor != "postgresql":
+        pytest.skip("the SQL render path is PostgreSQL-only")
+    monkeypatch.setattr(sql_rendering, "renders_in_sql", lambda alias: renders_in_sql)
+    selection = selection_of(seller, "")
+    stranger = select_ambassador_orders(ambassador_id=10**12, filters={}, ordering=["-date_order"])
+    own = ApiTokenFactory(for_ambassador=True, ambassador=seller, brand=seller.brand)
+
+    def page(token, orders):
+        return render_visible_page(token, orders, number=1, per_page=15, now=NOW)
+
+    assert page(ApiTokenFactory(), selection) is None  # another brand's token
+    assert page(ApiTokenFactory(brand=seller.brand), stranger) is None  # no such ambassador
+    visible = page(own, selection)
+    assert visible is not None
+    assert (visible.total, visible.page.item_count) == (31, 15)
+
+
+def nodes(plan: dict, *, outside: str):
+    """The plan's nodes, except those under the subplan named `outside`."""
+    if plan.get("Subplan Name") == outside:
+        return
+    yield plan
+    for child in plan.get("Plans", []):
+        yield from nodes(child, outside=outside)
+
+
+@postgres_only
+@pytest.mark.parametrize(("number", "read"), [(1, True), (4, True), (5, False), (2**62, False)])
+def test_a_page_past_the_end_reads_no_order(seller, number, read):
+    # given: the statement of page `number` (31 orders, 10 per page: page 4 holds one)
+    token = ApiTokenFactory(brand=seller.brand)
+    sql, params = visible_page_sql(
+        "default", token, selection_of(seller, ""), number=number, per_page=10, now=NOW
+    )
+    # when
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN (ANALYZE, FORMAT JSON) {sql}", params)
+        [(explained,)] = cursor.fetchall()
+    plan = (orjson.loads(explained) if isinstance(explained, str) else explained)[0]["Plan"]
+    # then: the count reads the ambassador's orders (in the CTE); the page's ids (the LIMIT
+    # outside it) read them only within the total
+    [limit] = [node for node in nodes(plan, outside="CTE visible") if node["Node Type"] == "Limit"]
+    scans = [
+        node
+        for node in nodes(limit, outside="")
+        if node.get("Relation Name") == Order._meta.db_table
+    ]
+    assert scans
+    assert any(scan["Actual Loops"] > 0 for scan in scans) is read, scans
 
 
 @pytest.fixture
@@ -300,13 +395,13 @@ def seller_client(seller):
     "filters",
     [{}, {"filter[placed_between]": "2000-01-01,2100-12-31", "filter[currency]": "EUR,GBP,USD"}],
 )
-def test_endpoint_makes_three_queries_on_postgresql(
+def test_endpoint_makes_two_queries_on_postgresql(
     seller, seller_client, per_page, filters, django_assert_num_queries
 ):
     # given: the token was used a moment ago (its first use records the time: one write)
     seller_client.get(ROUTE.format(id=seller.pk))
-    # when / then: token, ambassador + count, the page's JSON
-    with django_assert_num_queries(3):
+    # when / then: the token, then the ambassador's visibility, the count and the page's JSON
+    with django_assert_num_queries(2):
         response = seller_client.get(ROUTE.format(id=seller.pk), {"per_page": per_page, **filters})
     assert response.status_code == 200
     body = response.json()

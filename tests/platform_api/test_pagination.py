@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 from rest_framework.test import APIClient, APIRequestFactory
 
@@ -392,7 +393,10 @@ def test_a_page_past_the_end_runs_no_page_query(client, seller, page, django_ass
 
     # then
     assert response.status_code == 200
-    assert not any("OFFSET" in query["sql"].upper() for query in captured.captured_queries)
+    if connection.vendor != "postgresql":
+        assert not any("OFFSET" in query["sql"].upper() for query in captured.captured_queries)
+    # PostgreSQL's one statement holds the page, with LIMIT 0 past the end: that it reads no
+    # index entry is tests/orders/test_sql_rendering.py's.
     body = response.json()
     assert body["data"] == []
     assert body["from"] is None
