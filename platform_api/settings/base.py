@@ -70,6 +70,9 @@ def database_config(url: str) -> dict[str, Any]:
     config: dict[str, Any] = dict(dj_database_url.parse(url))
     if config["ENGINE"] != "django.db.backends.postgresql":
         return config
+    # Django's backend, with a health check that costs no round trip while the connection is
+    # quiet (platform_api/postgresql/base.py).
+    config["ENGINE"] = "platform_api.postgresql"
     options: dict[str, Any] = config.setdefault("OPTIONS", {})
     pool_size = env_int("DATABASE_POOL_SIZE", 0)
     if pool_size > 0:

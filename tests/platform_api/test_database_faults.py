@@ -191,7 +191,7 @@ def test_service_recovers_by_itself_when_its_connection_dies():
 
         # given the server drops the service's connection (as a PostgreSQL restart does)
         with killer.cursor() as cursor:
-            cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
+            cursor.execute("SELECT pg_terminate_backend(%s, 5000)", [pid])  # waits for it
 
         # then the very next request gets a fresh connection and succeeds
         status, body = wsgi_get(path, bearer(token))

@@ -32,7 +32,7 @@ def _clean_environment(monkeypatch):
 def test_default_is_persistent_connections_with_health_checks():
     config = database_config(PG_URL)
 
-    assert config["ENGINE"] == "django.db.backends.postgresql"
+    assert config["ENGINE"] == "platform_api.postgresql"
     assert (config["CONN_MAX_AGE"], config["CONN_HEALTH_CHECKS"]) == (60, True)
     assert config["OPTIONS"] == {
         "server_side_binding": True,
