@@ -95,18 +95,19 @@ class FloorQuery:
     @property
     def sql(self) -> str:
         """One statement, as the service sends it: a row (the total, the page's JSON), or no row
-        when the brand may not see the ambassador. The total bounds the page's LIMIT, so a page
-        past the end reads no index entry."""
+        when the brand may not see the ambassador. A page past the end reads no index entry: the
+        total is a one-time filter of the page's scan. (The LIMIT stays a constant: bounded by
+        the total instead, the planner no longer knew the page was small and merge-joined it
+        with all 500,000 orders, 2 s per statement.)"""
         return f"""WITH visible(total) AS MATERIALIZED (
     SELECT (SELECT count(*) FROM orders_order AS o WHERE {self.where})
     FROM ambassadors_ambassador AS a
     WHERE a.id_ambassador = {self.ambassador} AND a.brand_id = {self.brand_id}
 ), page AS MATERIALIZED (
     SELECT o.id_order, o.date_order FROM orders_order AS o
-    WHERE {self.where}
+    WHERE {self.where} AND (SELECT total FROM visible) > {self.offset}
     ORDER BY o.date_order DESC, o.id_order DESC
-    LIMIT least({self.limit}, greatest((SELECT total FROM visible) - {self.offset}, 0))
-    OFFSET {self.offset}
+    LIMIT {self.limit} OFFSET {self.offset}
 )
 SELECT visible.total, rendered.data FROM visible CROSS JOIN (
 SELECT coalesce(json_agg({ORDER} ORDER BY page.date_order DESC, page.id_order DESC), '[]') AS data

@@ -203,14 +203,16 @@ def gunicorn(
     keep-alive connection it accepted, and wrk's 8 connections split between 2 workers by
     chance (4/4 ... 8/0), which swung S1 between 289 and 680 rps from one run to the next.
     Sync workers take a connection per request, so the load spreads evenly, as a balancer's
-    many connections do in production.
+    many connections do in production. gunicorn quietly runs gthread instead of sync when
+    threads > 1, so threads are passed to gthread workers only.
     """
+    threads = args.gunicorn_threads if args.worker_class == "gthread" else 1
     with fault.gunicorn(
         bench_env(log_level=log_level),
         log_name=log_name,
         WEB_CONCURRENCY=str(args.workers),
         GUNICORN_WORKER_CLASS=args.worker_class,
-        GUNICORN_THREADS=str(args.gunicorn_threads),
+        GUNICORN_THREADS=str(threads),
         GUNICORN_TIMEOUT="60",
         GUNICORN_GRACEFUL_TIMEOUT="5",
         GUNICORN_LOG_LEVEL="warning",
