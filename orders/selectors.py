@@ -38,19 +38,11 @@ class OrderSelection:
         """SQL selecting the selection's order ids in order, and its parameters: what the ORM
         compiles for `queryset().values_list("pk")`, compiled once per sort and filter shape.
         Its text ends with its ORDER BY, so a caller may append LIMIT and OFFSET."""
-        return _PAGE_IDS.bind(
+        return _ORDER_IDS.bind(
             alias,
             key=self.ordering,
             values={"ambassador_id": self.ambassador_id, "filters": self.filters},
         )
-
-    def page_ids_sql(self, alias: str, *, offset: int, limit: int) -> tuple[str, list[Any]]:
-        """`ids_sql` of one page: what the ORM compiles for `page(...).values_list("pk")`."""
-        sql, params = self.ids_sql(alias)
-        # The page's bounds are parameters, not literals as the ORM writes them, so that every
-        # page of a sort and filter shape is one statement: compiled once here, and prepared
-        # once per connection by PostgreSQL.
-        return f"{sql} LIMIT %s OFFSET %s", [*params, limit, offset]
 
 
 def select_ambassador_orders(
@@ -115,7 +107,7 @@ def _selected(ambassador_id: int, filters: dict[str, Any]) -> QuerySet[Order]:
     return apply_order_filters(Order.objects.filter(ambassador_id=ambassador_id), filters)
 
 
-def _build_page_ids(ordering: Hashable, values: dict[str, Any]) -> QuerySet[Any]:
+def _build_order_ids(ordering: Hashable, values: dict[str, Any]) -> QuerySet[Any]:
     assert isinstance(ordering, tuple)
     return _selected(values["ambassador_id"], values["filters"]).order_by(*ordering).values("pk")
 
@@ -143,5 +135,5 @@ class CountAll(Func):
     output_field = IntegerField()
 
 
-_PAGE_IDS = CompiledQueryFamily(_build_page_ids)
+_ORDER_IDS = CompiledQueryFamily(_build_order_ids)
 _VISIBLE_TOTAL = CompiledQueryFamily(_build_visible_total)

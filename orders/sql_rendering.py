@@ -90,7 +90,9 @@ def render_visible_page(
     # The router answers the replica's alias inside `reading_from_replica()`.
     alias = router.db_for_read(Order)
     if renders_in_sql(alias):
-        return _render_visible_page_sql(token, orders, number=number, per_page=per_page, now=now)
+        return _render_visible_page_sql(
+            alias, token, orders, number=number, per_page=per_page, now=now
+        )
     total = visible_ambassador_order_total(
         token=token, ambassador_id=orders.ambassador_id, orders=orders
     )
@@ -133,9 +135,14 @@ def _render_ids(ids_sql: str, ids_params: list[Any], *, now: datetime, using: st
 
 
 def _render_visible_page_sql(
-    token: ApiToken, orders: OrderSelection, *, number: int, per_page: int, now: datetime
+    alias: str,
+    token: ApiToken,
+    orders: OrderSelection,
+    *,
+    number: int,
+    per_page: int,
+    now: datetime,
 ) -> VisiblePage | None:
-    alias = router.db_for_read(Order)
     sql, params = visible_page_sql(alias, token, orders, number=number, per_page=per_page, now=now)
     with connections[alias].cursor() as cursor:
         cursor.execute(sql, params)

@@ -60,13 +60,13 @@ def selection_for(seller, query_string: str):
 
 @pytest.mark.parametrize("query_string", QUERIES)
 @pytest.mark.parametrize(("offset", "limit"), [(0, 5), (5, 5), (20, 10), (30, 5)])
-def test_page_ids_sql_selects_the_querysets_page(seller, query_string, offset, limit):
+def test_ids_sql_pages_as_the_querysets_page(seller, query_string, offset, limit):
     # given
     selection = selection_for(seller, query_string)
-    # when
-    sql, params = selection.page_ids_sql("default", offset=offset, limit=limit)
+    # when: paged as its callers page it, by appending LIMIT and OFFSET
+    sql, params = selection.ids_sql("default")
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(f"{sql} LIMIT %s OFFSET %s", [*params, limit, offset])
         ids = [row[0] for row in cursor.fetchall()]
     # then
     expected = list(selection.page(offset=offset, limit=limit).values_list("pk", flat=True))
