@@ -45,12 +45,13 @@ def _value(column: Column, row: dict[str, Any], prefix: str) -> Any:
     return _CONVERT[column.kind](value)
 
 
-def _shape(
+def shape_row(
     spec: list[Column | Computed],
     row: dict[str, Any],
     prefix: str,
     computed: dict[str, Any],
 ) -> dict[str, Any]:
+    """One object of `spec` from a `.values()` row (`prefix` + source names) and computed keys."""
     return {
         item.key: computed[item.key] if isinstance(item, Computed) else _value(item, row, prefix)
         for item in spec
@@ -79,7 +80,7 @@ def render_orders_page(page: QuerySet[Order], *, now: datetime) -> list[dict[str
     online_since = now - timedelta(seconds=shape.ONLINE_WINDOW_SECONDS)
     rendered = []
     for order in orders:
-        buyer = _shape(
+        buyer = shape_row(
             shape.BUYER,
             order,
             "buyer__",
@@ -88,7 +89,7 @@ def render_orders_page(page: QuerySet[Order], *, now: datetime) -> list[dict[str
         lines = lines_by_order.get(order["id_order"], [])
         products = [_render_line(line, images) for line, images in lines]
         rendered.append(
-            _shape(
+            shape_row(
                 shape.ORDER,
                 order,
                 "",
@@ -119,16 +120,16 @@ def _lines_by_order(
             grouped[row["order_id"]].append((row, []))
         if row["product__images__id_i18n_content"] is not None:
             grouped[row["order_id"]][-1][1].append(
-                _shape(shape.IMAGE, row, "product__images__", {})
+                shape_row(shape.IMAGE, row, "product__images__", {})
             )
     return grouped
 
 
 def _render_line(line: dict[str, Any], images: list[dict[str, Any]]) -> dict[str, Any]:
-    details = _shape(
+    details = shape_row(
         shape.ORDER_DETAILS,
         line,
         "",
         {"total_price": whole_or_float(line["unit_price"] * line["quantity"])},
     )
-    return _shape(shape.PRODUCT, line, "product__", {"images": images, "order_details": details})
+    return shape_row(shape.PRODUCT, line, "product__", {"images": images, "order_details": details})
