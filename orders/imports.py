@@ -19,7 +19,7 @@ from ambassadors.models import Ambassador
 from orders import shape
 from orders.models import I18nContent, Order, OrderProduct, Product
 from platform_api.bulk.batches import Landed, Rejected, Source
-from platform_api.bulk.records import as_array, as_object, check_keys, clean_row
+from platform_api.bulk.records import Keys, as_array, as_object, clean_row
 from platform_api.bulk.rules import Invalid, RowRules
 from platform_api.bulk.staging import (
     LINE_NO,
@@ -37,6 +37,10 @@ def _keys(spec: list[shape.Column | shape.Computed]) -> list[tuple[str, str]]:
     return [(column.key, column.source) for column in shape.columns(spec)]
 
 
+def _all(spec: list[shape.Column | shape.Computed]) -> list[str]:
+    return [item.key for item in spec]
+
+
 def _computed(spec: list[shape.Column | shape.Computed]) -> list[str]:
     return [item.key for item in spec if isinstance(item, shape.Computed)]
 
@@ -51,6 +55,25 @@ PRODUCT_FIELDS = [attname for _, attname in PRODUCT_KEYS]
 IMAGE_FIELDS = ["id_i18n_content", "product_id", "lang", "content"]
 ORDER_FIELDS = [attname for _, attname in ORDER_KEYS] + ["ambassador_id", "buyer_id"]
 LINE_FIELDS = ["order_id", "product_id", *(attname for _, attname in LINE_OWN_KEYS)]
+
+PRODUCT_OBJECT = Keys([*(key for key, _ in PRODUCT_KEYS), "images"])
+IMAGE_OBJECT = Keys(key for key, _ in IMAGE_KEYS)
+ORDER_OBJECT = Keys(
+    ["id_ambassador", *(key for key, _ in ORDER_KEYS), "buyer", "products"],
+    optional=["total_products_quantity"],
+)
+# In an order, the buyer and the products are references: the id, and the snapshot's other keys.
+BUYER_REFERENCE = Keys(
+    ["id_ambassador"], optional=[k for k in _all(shape.BUYER) if k != "id_ambassador"]
+)
+PRODUCT_REFERENCE = Keys(
+    ["id_product", "order_details"],
+    optional=[k for k in _all(shape.PRODUCT) if k not in ("id_product", "order_details")],
+)
+LINE_OBJECT = Keys(
+    [key for key, _ in LINE_OWN_KEYS],
+    optional=["id_order", "id_product", *_computed(shape.ORDER_DETAILS)],
+)
 
 
 def _rejects(rows: list[tuple[int, int]], by_line: dict[int, Source], why: str) -> list[Rejected]:
@@ -84,11 +107,7 @@ class ProductImporter:
 
     def parse(self, source: Source) -> ProductRecord:
         value = as_object(source.value, "a product")
-        check_keys(
-            value,
-            required=[key for key, _ in PRODUCT_KEYS] + ["images"],
-            what="product",
-        )
+        PRODUCT_OBJECT.check(value, "product")
         row = clean_row(value, self.product_rules, PRODUCT_KEYS, what="product")
         product_id = row["id_product"]
         images = []
@@ -96,7 +115,7 @@ class ProductImporter:
         for index, item in enumerate(as_array(value["images"], "images")):
             what = f"images[{index}]"
             image = as_object(item, what)
-            check_keys(image, required=[key for key, _ in IMAGE_KEYS], what=what)
+            IMAGE_OBJECT.check(image, what)
             cleaned = clean_row(image, self.image_rules, IMAGE_KEYS, what=what)
             if cleaned["lang"] in languages:
                 raise Invalid(f"{what}: a second image in {cleaned['lang']}: one per language")
@@ -215,12 +234,7 @@ class OrderImporter:
 
     def parse(self, source: Source) -> OrderRecord:
         value = as_object(source.value, "an order")
-        check_keys(
-            value,
-            required=["id_ambassador", *(key for key, _ in ORDER_KEYS), "buyer", "products"],
-            optional=["total_products_quantity"],
-            what="order",
-        )
+        ORDER_OBJECT.check(value, "order")
         row = clean_row(
             {**value, "ambassador_id": value["id_ambassador"]},
             self.order_rules,
@@ -228,12 +242,7 @@ class OrderImporter:
             what="order",
         )
         buyer = as_object(value["buyer"], "order.buyer")
-        check_keys(
-            buyer,
-            required=["id_ambassador"],
-            optional=[item.key for item in shape.BUYER],
-            what="order.buyer",
-        )
+        BUYER_REFERENCE.check(buyer, "order.buyer")
         buyer_id = clean_row(
             buyer, self.buyer_rules, [("id_ambassador", "id_ambassador")], what="order.buyer"
         )["id_ambassador"]
@@ -250,19 +259,9 @@ class OrderImporter:
     def _line(self, line_no: int, order_id: int, index: int, item: Any) -> tuple[Any, ...]:
         what = f"order.products[{index}]"
         product = as_object(item, what)
-        check_keys(
-            product,
-            required=["id_product", "order_details"],
-            optional=[item.key for item in shape.PRODUCT],
-            what=what,
-        )
+        PRODUCT_REFERENCE.check(product, what)
         details = as_object(product["order_details"], f"{what}.order_details")
-        check_keys(
-            details,
-            required=[key for key, _ in LINE_OWN_KEYS],
-            optional=["id_order", "id_product", *_computed(shape.ORDER_DETAILS)],
-            what=f"{what}.order_details",
-        )
+        LINE_OBJECT.check(details, f"{what}.order_details")
         row = clean_row(
             {**details, "product_id": product["id_product"]},
             self.line_rules,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from platform_api.bulk.rules import Invalid, RowRules
@@ -20,23 +20,27 @@ def as_array(value: Any, what: str) -> list[Any]:
     return value
 
 
-def check_keys(
-    value: Mapping[str, Any],
-    *,
-    required: Collection[str],
-    optional: Collection[str] = (),
-    what: str,
-) -> None:
-    """Refuse unknown keys and missing required ones, naming them."""
-    unknown = [key for key in value if key not in required and key not in optional]
-    if unknown:
-        raise Invalid(
-            f"{what}: unknown key(s) {', '.join(map(repr, unknown))}; "
-            f"expected {', '.join([*required, *optional])}"
-        )
-    missing = [key for key in required if key not in value]
-    if missing:
-        raise Invalid(f"{what}: missing key(s) {', '.join(map(repr, missing))}")
+class Keys:
+    """The keys an object of a shape must have, and those it may have."""
+
+    def __init__(self, required: Iterable[str], optional: Iterable[str] = ()) -> None:
+        self.required = tuple(required)
+        self.optional = tuple(optional)
+        self._required = frozenset(self.required)
+        self._allowed = frozenset(self.required + self.optional)
+
+    def check(self, value: Mapping[str, Any], what: str) -> None:
+        """Refuse unknown keys and missing required ones, naming them."""
+        keys = value.keys()
+        if keys - self._allowed:
+            unknown = [key for key in value if key not in self._allowed]
+            raise Invalid(
+                f"{what}: unknown key(s) {', '.join(map(repr, unknown))}; "
+                f"expected {', '.join(self.required + self.optional)}"
+            )
+        if not keys >= self._required:
+            missing = [key for key in self.required if key not in value]
+            raise Invalid(f"{what}: missing key(s) {', '.join(map(repr, missing))}")
 
 
 def clean_row(
@@ -51,10 +55,11 @@ def clean_row(
 
     `fixed` adds values the record does not carry itself (the parent's id).
     """
-    row: dict[str, Any] = dict(fixed or {})
+    row: dict[str, Any] = dict(fixed) if fixed else {}
+    cleaners = rules.cleaners
     for key, attname in keys:
         try:
-            row[attname] = rules.rules[attname].clean(value[key])
+            row[attname] = cleaners[attname](value[key])
         except Invalid as exc:
             raise Invalid(f"{what}.{key}: {exc}") from None
     try:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import operator
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -67,29 +68,43 @@ def parse_datetime(value: Any) -> datetime:
     return parsed
 
 
+Cleaner = Callable[[Any], Any]
+
+
 @dataclass(frozen=True)
 class FieldRule:
-    """What one column accepts, read from its model field."""
+    """What one column accepts, read from its model field; `clean` is compiled once."""
 
     name: str
     null: bool
-    clean_type: Callable[[Any], Any]
+    clean_type: Cleaner
     max_length: int | None = None
     choices: frozenset[Any] | None = None
 
-    def clean(self, value: Any) -> Any:
-        """The value as the column stores it, or Invalid saying why not."""
-        if value is None:
-            if self.null:
-                return None
-            raise Invalid("may not be null")
-        cleaned = self.clean_type(value)
-        if self.max_length is not None and len(cleaned) > self.max_length:
-            raise Invalid(f"is {len(cleaned)} characters long, at most {self.max_length} allowed")
-        if self.choices is not None and cleaned not in self.choices:
-            allowed = ", ".join(str(choice) for choice in sorted(self.choices))
-            raise Invalid(f"{cleaned!r} is not one of {allowed}")
-        return cleaned
+    @cached_property
+    def clean(self) -> Cleaner:
+        """value -> the value as the column stores it, or Invalid saying why not."""
+        null, clean_type, max_length, choices = (
+            self.null,
+            self.clean_type,
+            self.max_length,
+            self.choices,
+        )
+
+        def clean(value: Any) -> Any:
+            if value is None:
+                if null:
+                    return None
+                raise Invalid("may not be null")
+            cleaned = clean_type(value)
+            if max_length is not None and len(cleaned) > max_length:
+                raise Invalid(f"is {len(cleaned)} characters long, at most {max_length} allowed")
+            if choices is not None and cleaned not in choices:
+                allowed = ", ".join(str(choice) for choice in sorted(choices))
+                raise Invalid(f"{cleaned!r} is not one of {allowed}")
+            return cleaned
+
+        return clean
 
 
 def _clean_int(value: Any) -> int:
@@ -195,47 +210,64 @@ _LOOKUPS: dict[str, Callable[[Any, Any], bool]] = {
 }
 
 
+Test = Callable[[Mapping[str, Any]], bool]
+
+
 @dataclass(frozen=True)
 class RowCheck:
     """A model's CheckConstraint as a Python test of a cleaned row (attname -> value)."""
 
     name: str
-    test: Callable[[Mapping[str, Any]], bool]
+    attnames: frozenset[str]
+    test: Test
 
 
-def _compile_q(model: type[models.Model], q: Q) -> Callable[[Mapping[str, Any]], bool]:
-    parts: list[Callable[[Mapping[str, Any]], bool]] = []
+def _leaf(model: type[models.Model], path: str, expected: Any) -> tuple[str, Test]:
+    name, _, lookup = path.partition("__")
+    attname = model._meta.get_field(name).attname  # type: ignore[union-attr]
+    if lookup == "isnull":
+        want_null = bool(expected)
+        return attname, lambda row: (row[attname] is None) is want_null
+    compare = _LOOKUPS.get(lookup or "exact")
+    if compare is None:
+        raise TypeError(f"no import rule for the lookup {path!r} of {model.__name__}")
+    # SQL: a comparison with NULL is unknown, which a CHECK lets through.
+    return attname, lambda row: row[attname] is None or compare(row[attname], expected)
+
+
+def _compile_q(model: type[models.Model], q: Q) -> tuple[set[str], Test]:
+    attnames: set[str] = set()
+    parts: list[Test] = []
     for child in q.children:
         if isinstance(child, Q):
-            parts.append(_compile_q(model, child))
-            continue
-        path, expected = child
-        name, _, lookup = path.partition("__")
-        attname = model._meta.get_field(name).attname
-        if lookup == "isnull":
-            parts.append(lambda row, a=attname, e=expected: (row[a] is None) is bool(e))
-            continue
-        compare = _LOOKUPS.get(lookup or "exact")
-        if compare is None:
-            raise TypeError(f"no import rule for the lookup {path!r} of {model.__name__}")
-        # SQL: a comparison with NULL is unknown, which a CHECK lets through.
-        parts.append(lambda row, a=attname, e=expected, c=compare: row[a] is None or c(row[a], e))
-    combine = all if q.connector == Q.AND else any
+            names, part = _compile_q(model, child)
+            attnames |= names
+        else:
+            path, expected = child  # type: ignore[misc]
+            name, part = _leaf(model, path, expected)
+            attnames.add(name)
+        parts.append(part)
+    is_and, negated = q.connector == Q.AND, q.negated
 
     def test(row: Mapping[str, Any]) -> bool:
-        result = combine(part(row) for part in parts)
-        return not result if q.negated else result
+        result = is_and
+        for part in parts:
+            if part(row) is not is_and:
+                result = not is_and
+                break
+        return not result if negated else result
 
-    return test
+    return attnames, test
 
 
 def row_checks(model: type[models.Model]) -> list[RowCheck]:
     """The model's CheckConstraints as Python tests."""
-    return [
-        RowCheck(name=constraint.name, test=_compile_q(model, constraint.condition))
-        for constraint in model._meta.constraints
-        if isinstance(constraint, models.CheckConstraint) and isinstance(constraint.condition, Q)
-    ]
+    checks = []
+    for constraint in model._meta.constraints:
+        if isinstance(constraint, models.CheckConstraint) and isinstance(constraint.condition, Q):
+            attnames, test = _compile_q(model, constraint.condition)
+            checks.append(RowCheck(constraint.name, frozenset(attnames), test))
+    return checks
 
 
 class RowRules:
@@ -244,27 +276,12 @@ class RowRules:
     def __init__(self, model: type[models.Model], names: Iterable[str]) -> None:
         self.model = model
         self.rules = {name: field_rule(model, name) for name in names}
-        self.checks = row_checks(model)
-        self._checked = [check for check in self.checks if self._attnames(check) <= set(self.rules)]
-
-    def _attnames(self, check: RowCheck) -> set[str]:
-        constraint = next(c for c in self.model._meta.constraints if c.name == check.name)
-        assert isinstance(constraint, models.CheckConstraint)
-        return {
-            self.model._meta.get_field(path.partition("__")[0]).attname
-            for path, _ in _leaves(constraint.condition)
-        }
+        self.cleaners = {name: rule.clean for name, rule in self.rules.items()}
+        # The checks this record can be held to: those on the columns it carries.
+        self.checks = [check for check in row_checks(model) if check.attnames <= set(self.rules)]
 
     def check(self, row: Mapping[str, Any]) -> None:
         """Raise Invalid naming the first constraint the cleaned row breaks."""
-        for check in self._checked:
+        for check in self.checks:
             if not check.test(row):
                 raise Invalid(f"breaks the rule {check.name}")
-
-
-def _leaves(q: Q) -> Iterable[tuple[str, Any]]:
-    for child in q.children:
-        if isinstance(child, Q):
-            yield from _leaves(child)
-        else:
-            yield child
