@@ -12,9 +12,13 @@ from django.db import connection, transaction
 
 @contextmanager
 def consistent_snapshot() -> Iterator[None]:
-    """One read-only transaction; on PostgreSQL REPEATABLE READ, so chunks see one moment."""
+    """One transaction; on PostgreSQL REPEATABLE READ READ ONLY, so every chunk sees one moment.
+
+    Inside a caller's transaction (tests), that transaction's own snapshot rules apply.
+    """
+    outermost = not connection.in_atomic_block
     with transaction.atomic():
-        if connection.vendor == "postgresql":
+        if outermost and connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
         yield

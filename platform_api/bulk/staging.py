@@ -29,6 +29,7 @@ def quote(name: str) -> str:
 def column(model: type[models.Model], name: str) -> str:
     """The database column of a field given by name or attname."""
     field = model._meta.get_field(name)
+    assert isinstance(field, models.Field)
     assert field.column is not None
     return field.column
 
@@ -96,11 +97,7 @@ class StagingTable:
             if isinstance(field, models.DateTimeField):
                 adapters.append(ops.adapt_datetimefield_value)
             elif isinstance(field, models.DecimalField):
-                adapters.append(
-                    lambda v, f=field: ops.adapt_decimalfield_value(
-                        v, f.max_digits, f.decimal_places
-                    )
-                )
+                adapters.append(_decimal_adapter(field))
             else:
                 adapters.append(None)
         return adapters
@@ -113,6 +110,11 @@ class StagingTable:
             cursor.execute(
                 f"DELETE FROM {quote(self.name)} WHERE {quote(LINE_NO)} IN ({marks})", numbers
             )
+
+
+def _decimal_adapter(field: models.DecimalField[Any, Any]) -> Callable[[Any], Any]:
+    ops = connection.ops
+    return lambda value: ops.adapt_decimalfield_value(value, field.max_digits, field.decimal_places)
 
 
 def distinct_from(left: str, right: str, columns: Sequence[str]) -> str:
