@@ -45,13 +45,12 @@ def _value(column: Column, row: dict[str, Any], prefix: str) -> Any:
     return _CONVERT[column.kind](value)
 
 
-def shape_row(
+def _shape(
     spec: list[Column | Computed],
     row: dict[str, Any],
     prefix: str,
     computed: dict[str, Any],
 ) -> dict[str, Any]:
-    """One object of `spec` from a `.values()` row (`prefix` + source names) and computed keys."""
     return {
         item.key: computed[item.key] if isinstance(item, Computed) else _value(item, row, prefix)
         for item in spec
@@ -80,7 +79,7 @@ def render_orders_page(page: QuerySet[Order], *, now: datetime) -> list[dict[str
     online_since = now - timedelta(seconds=shape.ONLINE_WINDOW_SECONDS)
     rendered = []
     for order in orders:
-        buyer = shape_row(
+        buyer = _shape(
             shape.BUYER,
             order,
             "buyer__",
@@ -89,7 +88,7 @@ def render_orders_page(page: QuerySet[Order], *, now: datetime) -> list[dict[str
         lines = lines_by_order.get(order["id_order"], [])
         products = [_render_line(line, images) for line, images in lines]
         rendered.append(
-            shape_row(
+            _shape(
                 shape.ORDER,
                 order,
                 "",
@@ -120,16 +119,16 @@ def _lines_by_order(
             grouped[row["order_id"]].append((row, []))
         if row["product__images__id_i18n_content"] is not None:
             grouped[row["order_id"]][-1][1].append(
-                shape_row(shape.IMAGE, row, "product__images__", {})
+                _shape(shape.IMAGE, row, "product__images__", {})
             )
     return grouped
 
 
 def _render_line(line: dict[str, Any], images: list[dict[str, Any]]) -> dict[str, Any]:
-    details = shape_row(
+    details = _shape(
         shape.ORDER_DETAILS,
         line,
         "",
         {"total_price": whole_or_float(line["unit_price"] * line["quantity"])},
     )
-    return shape_row(shape.PRODUCT, line, "product__", {"images": images, "order_details": details})
+    return _shape(shape.PRODUCT, line, "product__", {"images": images, "order_details": details})
