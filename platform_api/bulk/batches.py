@@ -19,6 +19,7 @@ import orjson
 from django.db import DatabaseError, connection, transaction
 
 from platform_api.bulk.rules import Invalid
+from platform_api.pooler import pooler_mode
 
 
 @dataclass(frozen=True)
@@ -94,6 +95,10 @@ def read_json_lines(stream: IO[bytes]) -> Iterator[Source | Rejected]:
         yield Source(number, stripped, value)
 
 
+class SessionNeeded(ValueError):
+    """The connection cannot keep session state (temporary tables) across transactions."""
+
+
 @dataclass
 class Totals:
     """Running counts, as the progress display and the summary show them."""
@@ -119,6 +124,11 @@ def run_import(
     listener: Listener,
 ) -> Totals:
     """Parse and land every record; each batch in one transaction. Returns the counts."""
+    if pooler_mode().multiplexed:
+        raise SessionNeeded(
+            "an import keeps its staging tables in the database session, which a transaction "
+            "pooler does not keep: point DATABASE_URL at PostgreSQL itself (or a session pooler)"
+        )
     with _few_collections():
         return _run(sources, importer, batch_size=batch_size, listener=listener)
 

@@ -11,6 +11,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from orders.models import Order, OrderProduct, Product
+from platform_api.pooler import PoolerMode, Pooling
 from tests.factories import (
     AmbassadorFactory,
     BrandFactory,
@@ -138,3 +139,15 @@ def test_an_unreadable_input_is_exit_status_2(tmp_path):
     with pytest.raises(CommandError, match="header differs") as header:
         call_command("import_orders", str(bad_csv))
     assert header.value.returncode == 2
+
+
+def test_behind_a_transaction_pooler_an_import_refuses_to_start(tmp_path, monkeypatch):
+    multiplexed = PoolerMode(Pooling.TRANSACTION, False, False, "configured")
+    monkeypatch.setattr("platform_api.bulk.batches.pooler_mode", lambda: multiplexed)
+    products = tmp_path / "p.jsonl"
+    products.write_text("")
+
+    with pytest.raises(CommandError, match="transaction pooler") as refused:
+        call_command("import_products", str(products))
+
+    assert refused.value.returncode == 2
