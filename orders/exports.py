@@ -7,7 +7,7 @@ exported order is the API's order, plus the credited `id_ambassador` first.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 from django.db.models import QuerySet
@@ -16,7 +16,9 @@ from django.utils import timezone
 from orders import shape
 from orders.imports import PRODUCT_FIELDS
 from orders.models import I18nContent, Order, Product
-from orders.rendering import format_datetime, render_orders_page, whole_or_float
+from orders.rendering import render_orders_page
+from platform_api.rendering import render_object
+from platform_api.shape import columns
 
 CHUNK = 1000
 
@@ -51,35 +53,10 @@ def iter_orders(orders: QuerySet[Order], *, chunk: int = CHUNK) -> Iterator[dict
         last = heads[-1][0]
 
 
-_CONVERT: dict[shape.Kind, Callable[[Any], Any]] = {
-    shape.Kind.INT: int,
-    shape.Kind.TEXT: str,
-    shape.Kind.FLOAT: float,
-    shape.Kind.WHOLE_OR_FLOAT: whole_or_float,
-    shape.Kind.DATETIME: format_datetime,
-    shape.Kind.BOOL: bool,
-}
-
-
-def _render(
-    spec: list[shape.Column | shape.Computed], row: dict[str, Any], **computed: Any
-) -> dict[str, Any]:
-    """An object of `spec` as the API writes it, computed keys given (those not given left out)."""
-    rendered: dict[str, Any] = {}
-    for item in spec:
-        if isinstance(item, shape.Computed):
-            if item.key in computed:
-                rendered[item.key] = computed[item.key]
-            continue
-        value = row[item.source]
-        rendered[item.key] = None if value is None else _CONVERT[item.kind](value)
-    return rendered
-
-
 def iter_products(*, chunk: int = CHUNK) -> Iterator[dict[str, Any]]:
     """Each product with its images, by id, as the import reads it."""
     last = 0
-    image_names = [column.source for column in shape.columns(shape.IMAGE)]
+    image_names = [column.source for column in columns(shape.IMAGE)]
     while True:
         rows = list(
             Product.objects.filter(id_product__gt=last)
@@ -94,7 +71,11 @@ def iter_products(*, chunk: int = CHUNK) -> Iterator[dict[str, Any]]:
             .order_by("id_i18n_content")
             .values("product_id", *image_names)
         ):
-            images[image["product_id"]].append(_render(shape.IMAGE, image))
+            images[image["product_id"]].append(render_object(shape.IMAGE, image, "", {}))
         for row in rows:
-            yield _render(shape.PRODUCT, row, images=images[row["id_product"]])
+            product = render_object(
+                shape.PRODUCT, row, "", {"images": images[row["id_product"]], "order_details": None}
+            )
+            del product["order_details"]  # a product of the catalogue is on no order
+            yield product
         last = rows[-1]["id_product"]

@@ -30,19 +30,20 @@ from platform_api.bulk.staging import (
     reset_sequences,
     upsert,
 )
+from platform_api.shape import Computed, Shape, columns
 
 
-def _keys(spec: list[shape.Column | shape.Computed]) -> list[tuple[str, str]]:
+def _keys(spec: Shape) -> list[tuple[str, str]]:
     """(JSON key, model attname) of a shape's columns."""
-    return [(column.key, column.source) for column in shape.columns(spec)]
+    return [(column.key, column.source) for column in columns(spec)]
 
 
-def _all(spec: list[shape.Column | shape.Computed]) -> list[str]:
+def _all(spec: Shape) -> list[str]:
     return [item.key for item in spec]
 
 
-def _computed(spec: list[shape.Column | shape.Computed]) -> list[str]:
-    return [item.key for item in spec if isinstance(item, shape.Computed)]
+def _computed(spec: Shape) -> list[str]:
+    return [item.key for item in spec if isinstance(item, Computed)]
 
 
 PRODUCT_KEYS = _keys(shape.PRODUCT)
