@@ -345,7 +345,7 @@ def test_control_with_prepared_statements_the_harness_sees_wrong_answers(
     env = {**service_env(database_url("127.0.0.1", bouncer.port)), "DATABASE_POOLER": "session"}
     with fault.gunicorn(env, log_name="lied.log", log_dir=tmp_path) as server:
         tally = drive(
-            server.port, reference, seconds=0, max_requests=MAX_REQUESTS, stop_on_failure=True
+            server.port, reference, seconds=60, max_requests=MAX_REQUESTS, stop_on_failure=True
         )
 
     assert len(tally.wrong) + tally.errors > 0, describe(tally)
