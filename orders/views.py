@@ -19,7 +19,7 @@ from platform_api.ids import parse_id
 from platform_api.negotiation import JsonOnlyNegotiation
 from platform_api.pagination import LaravelPagination, resolve_page
 from platform_api.permissions import CanReadAmbassadorOrders, caller_token
-from platform_api.php_query import parse_str, raw_query_string
+from platform_api.laravel_request import laravel_query
 
 AMBASSADOR_NOT_FOUND = "The ambassador does not exist."
 
@@ -49,7 +49,7 @@ class AmbassadorOrderViewSet(viewsets.GenericViewSet[Any]):
             try:
                 if pk is None:
                     raise exceptions.NotFound(AMBASSADOR_NOT_FOUND)
-                parameters = parse_str(raw_query_string(request))
+                parameters = laravel_query(request)
                 query = read_orders_query(parameters)
                 orders = select_ambassador_orders(
                     ambassador_id=pk, filters=query.filters, ordering=query.ordering
@@ -69,5 +69,5 @@ class AmbassadorOrderViewSet(viewsets.GenericViewSet[Any]):
             if visible is None:
                 raise exceptions.NotFound(AMBASSADOR_NOT_FOUND)
         paginator = LaravelPagination()
-        paginator.start(request, per_page=query.per_page, total=visible.total, query=parameters)
+        paginator.start(request, per_page=query.per_page, total=visible.total)
         return Response(paginator.envelope(visible.page.data, item_count=visible.page.item_count))
