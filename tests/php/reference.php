@@ -81,6 +81,10 @@ while (($line = fgets(STDIN)) !== false) {
         case 'json_encode':
             $answer = json_encode([$input, 'k/'.$input => true]);
             break;
+        case 'reencode':
+            // A body as Laravel would write it: the contract keeps `42.0` for floats.
+            $answer = json_encode(json_decode($input), JSON_PRESERVE_ZERO_FRACTION);
+            break;
         case 'laravel':
             $query = laravel_query($input);
             $page = $query['page'] ?? null;

@@ -107,7 +107,7 @@ def test_a_query_bug_is_a_500_in_json_not_a_503(token_and_url):
 
     assert response.status_code == 500
     assert response["Content-Type"] == "application/json"
-    assert response.json() == {"message": "Server Error."}
+    assert response.json() == {"message": "Server Error"}
 
 
 # --- a real unreachable server: a closed port ---------------------------------------------------
