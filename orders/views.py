@@ -16,10 +16,10 @@ from orders.sql_rendering import render_visible_page
 from platform_api.db_router import reading_from_replica
 from platform_api.errors import BadQuery, UnprocessableQuery
 from platform_api.ids import parse_id
+from platform_api.laravel_request import laravel_query
 from platform_api.negotiation import JsonOnlyNegotiation
 from platform_api.pagination import LaravelPagination, resolve_page
 from platform_api.permissions import CanReadAmbassadorOrders, caller_token
-from platform_api.laravel_request import laravel_query
 
 AMBASSADOR_NOT_FOUND = "The ambassador does not exist."
 

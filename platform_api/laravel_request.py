@@ -176,4 +176,3 @@ class PageUrls:
 def request_page_urls(request: Any, parameter: str) -> PageUrls:
     """`PageUrls` for this request's URL and Laravel query."""
     return PageUrls(request_url(request), laravel_query(request), parameter)
-

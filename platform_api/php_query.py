@@ -178,7 +178,9 @@ def _register(result: PhpArray, name: bytes, value: str) -> None:
             if close < 0:
                 if not indexes:
                     # Not an index after all: the "[" and what follows join the name.
-                    result.set(_text(base + b"_" + _mangle(name[start:]).replace(b"[", b"_")), value)
+                    result.set(
+                        _text(base + b"_" + _mangle(name[start:]).replace(b"[", b"_")), value
+                    )
                     return
                 break  # the unclosed tail of a nested name is ignored
             indexes.append(name[start:close])

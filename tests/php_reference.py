@@ -36,12 +36,15 @@ class PhpReference:
     def ask(self, op: str, value: bytes | str) -> Any:
         """PHP's answer to `op` on `value` (text is sent as its UTF-8 bytes)."""
         raw = value.encode("utf-8", errors="surrogateescape") if isinstance(value, str) else value
-        assert self.process.stdin is not None and self.process.stdout is not None
+        assert self.process.stdin is not None
+        assert self.process.stdout is not None
         self.process.stdin.write(json.dumps({"op": op, "v": raw.hex()}) + "\n")
         self.process.stdin.flush()
         line = self.process.stdout.readline()
         if not line:
-            raise RuntimeError(f"php exited with status {self.process.wait(ANSWER_TIMEOUT_SECONDS)}")
+            raise RuntimeError(
+                f"php exited with status {self.process.wait(ANSWER_TIMEOUT_SECONDS)}"
+            )
         return json.loads(line)["answer"]
 
     def close(self) -> None:

@@ -118,7 +118,9 @@ def test_page_urls_use_symfonys_scheme_and_http_host(world, extra, base):
 
 def test_the_path_keeps_the_clients_percent_encoding(world):
     _, seller = world
-    raw_path = f"/api/v2/platform/ambassadors/%{ord(str(seller.pk)[0]):X}{str(seller.pk)[1:]}/orders"
+    raw_path = (
+        f"/api/v2/platform/ambassadors/%{ord(str(seller.pk)[0]):X}{str(seller.pk)[1:]}/orders"
+    )
 
     body = get(world, "", path=ROUTE.format(id=seller.pk), RAW_URI=raw_path).json()
 

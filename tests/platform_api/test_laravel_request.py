@@ -75,7 +75,10 @@ def test_the_laravel_query_is_read_once_per_request():
         ({"HTTP_HOST": "api.example.test:8080"}, f"http://api.example.test:8080{PATH}"),
         ({"HTTP_HOST": "api.example.test:443"}, f"http://api.example.test:443{PATH}"),
         ({"HTTP_HOST": "api.example.test:443", "secure": True}, f"https://api.example.test{PATH}"),
-        ({"HTTP_HOST": "api.example.test:80", "secure": True}, f"https://api.example.test:80{PATH}"),
+        (
+            {"HTTP_HOST": "api.example.test:80", "secure": True},
+            f"https://api.example.test:80{PATH}",
+        ),
         # getPort() reads the port with PHP's (int): leading zeros go.
         ({"HTTP_HOST": "api.example.test:0080"}, f"http://api.example.test{PATH}"),
     ],
@@ -93,7 +96,7 @@ def test_request_url_scheme_and_host_as_symfony_writes_them(any_host, headers, e
     ("raw_uri", "url", "path"),
     [
         # The path as sent: percent-encoding kept (Symfony's getPathInfo() is not decoded).
-        ("/api/v2/platform/ambassadors/%31/orders?page=2", "/api/v2/platform/ambassadors/%31/orders", "api/v2/platform/ambassadors/%31/orders"),
+        ("/api/v2/a/%31/orders?page=2", "/api/v2/a/%31/orders", "api/v2/a/%31/orders"),
         # Laravel's url() trims the trailing slash; path() the surrounding ones.
         ("/api/v2/x/", "/api/v2/x", "api/v2/x"),
         ("/", "", "/"),

@@ -52,7 +52,7 @@ from platform_api.php_query import http_build_query, is_clean_text, parse_str, r
         ("a[-5]=x&a[]=y", {"a": {"-5": "x", "-4": "y"}}),  # PHP 8.2
         ("a[%C2%B2]=x&a[]=y", {"a": {"²": "x", "0": "y"}}),
         ("a[%D9%A3]=x&a[]=y", {"a": {"٣": "x", "0": "y"}}),
-        ("a[%EF%BC%93]=x&a[]=y", {"a": {"３": "x", "0": "y"}}),
+        ("a[%EF%BC%93]=x&a[]=y", {"a": {"\uff13": "x", "0": "y"}}),
         ("a[9223372036854775807]=x&a[]=y", {"a": {"9223372036854775807": "x"}}),
         ("a[9223372036854775808]=x&a[]=y", {"a": {"9223372036854775808": "x", "0": "y"}}),
         # One space inside brackets is still an append; two are a key; a leading one stays.
