@@ -430,6 +430,7 @@ RESPONSES = {
     ),
     429: _message(429, "Too many requests for this token.", "Too Many Attempts."),
     503: _message(503, "The database is unreachable; retry later.", UNAVAILABLE_MESSAGE),
+    500: _message(500, "An unhandled error, without details (Laravel's words).", "Server Error"),
 }
 
 ambassador_orders_schema = extend_schema(
@@ -441,7 +442,9 @@ ambassador_orders_schema = extend_schema(
         "brand; ambassador tokens only their own id; guest tokens nothing. Checks run in this "
         "order: 401, 403, 404. Filters follow spatie/laravel-query-builder: `filter[name]=a,b` "
         "means any of `a`, `b`. Every page URL in the body keeps the request's other query "
-        "parameters, `page` last."
+        "parameters, `page` last. As in a default Laravel application, values are trimmed "
+        "(TrimStrings) and empty ones are null (ConvertEmptyStringsToNull) before anything reads "
+        "them, and bodies are PHP `json_encode` bytes (`\\/`, `\\uXXXX`)."
     ),
     tags=["Platform"],
     parameters=PARAMETERS,
