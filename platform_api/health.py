@@ -11,6 +11,7 @@ from django.http import HttpRequest, HttpResponse
 
 from platform_api.errors import UNAVAILABLE_MESSAGE, method_not_allowed_response
 from platform_api.php_json import PhpJsonResponse
+from platform_api.pooler import pooler_mode
 
 Probe = Callable[[HttpRequest], HttpResponse]
 
@@ -35,10 +36,12 @@ def healthz(request: HttpRequest) -> HttpResponse:
 
 @require_safe
 def readyz(request: HttpRequest) -> HttpResponse:
-    """The database answers and every migration is applied."""
+    """The database answers and every migration is applied; and which pooler mode is in force
+    on this process's connection (`platform_api/pooler.py`)."""
     try:
         executor = MigrationExecutor(connection)
         pending = executor.migration_plan(executor.loader.graph.leaf_nodes())
+        mode = pooler_mode(connection.alias)
     except DatabaseError:
         # The service-wide 503 shape (`message`), plus the probe's own fields.
         response = PhpJsonResponse(
@@ -47,9 +50,19 @@ def readyz(request: HttpRequest) -> HttpResponse:
         )
         response["Retry-After"] = "5"
         return response
+    pooling = {
+        "pooler": mode.pooling,
+        "prepared_statements": mode.prepared_statements,
+        "server_side_cursors": mode.server_side_cursors,
+    }
     if pending:
         return PhpJsonResponse(
-            {"status": "unavailable", "database": "ok", "pending_migrations": len(pending)},
+            {
+                "status": "unavailable",
+                "database": "ok",
+                "pending_migrations": len(pending),
+                **pooling,
+            },
             status=503,
         )
-    return PhpJsonResponse({"status": "ok", "database": "ok"})
+    return PhpJsonResponse({"status": "ok", "database": "ok", **pooling})
