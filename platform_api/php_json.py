@@ -37,13 +37,29 @@ def _escape_unicode(error: UnicodeError) -> tuple[str, int]:
 codecs.register_error(_ERRORS, _escape_unicode)
 
 
+# Bodies are mostly ASCII with a few accented names: only the blocks holding non-ASCII bytes
+# are transcoded (bytes.isascii() is word-at-a-time; encoding a whole UCS-2 string is not).
+_BLOCK = 2048
+
+
 def php_json_escape(body: bytes) -> bytes:
     """orjson's compact JSON (or PostgreSQL's, written the same way) as PHP writes it."""
     if b"/" in body:
         body = body.replace(b"/", b"\\/")
-    if not body.isascii():
-        body = body.decode("utf-8").encode("ascii", errors=_ERRORS)
-    return body
+    if body.isascii():
+        return body
+    blocks = []
+    start, size = 0, len(body)
+    while start < size:
+        end = start + _BLOCK
+        while end < size and 0x80 <= body[end] < 0xC0:  # never split a UTF-8 sequence
+            end += 1
+        block = body[start:end]
+        if not block.isascii():
+            block = block.decode("utf-8").encode("ascii", errors=_ERRORS)
+        blocks.append(block)
+        start = end
+    return b"".join(blocks)
 
 
 def php_json_dumps(data: Any) -> bytes:
