@@ -25,6 +25,7 @@ from platform_api.php_json import PhpJsonResponse
 logger = logging.getLogger("platform_api.errors")
 
 UNAUTHORIZED_MESSAGE = "Unauthorized."
+TOO_MANY_ATTEMPTS_MESSAGE = "Too Many Attempts."
 UNAVAILABLE_MESSAGE = "The service is temporarily unavailable. Please retry shortly."
 UNAVAILABLE_RETRY_AFTER = "5"
 SERVER_ERROR_MESSAGE = "Server Error"  # Laravel's, without a period
@@ -87,7 +88,7 @@ def _message(exc: exceptions.APIException, context: dict[str, Any]) -> str:
     if isinstance(exc, exceptions.PermissionDenied):
         return FORBIDDEN_MESSAGE
     if isinstance(exc, exceptions.Throttled):
-        return "Too Many Attempts."
+        return TOO_MANY_ATTEMPTS_MESSAGE
     detail = exc.detail
     if isinstance(detail, list | dict):
         return str(exc.default_detail)

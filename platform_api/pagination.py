@@ -175,3 +175,18 @@ class LaravelPagination(BasePagination):
 
     def get_paginated_response(self, data: Any) -> Response:
         return Response(self.envelope(data, item_count=len(data)))
+
+
+def laravel_page(
+    request: Request,
+    *,
+    per_page: int,
+    total: int,
+    data: Any,
+    item_count: int,
+) -> dict[str, Any]:
+    """Laravel's envelope around one page's `data` (`item_count` items of `total`), its URLs
+    built from the request's URL and Laravel's query (`laravel_request`)."""
+    paginator = LaravelPagination()
+    paginator.start(request, per_page=per_page, total=total)
+    return paginator.envelope(data, item_count=item_count)

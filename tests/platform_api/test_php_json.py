@@ -15,7 +15,7 @@ from platform_api.php_json import PhpJsonResponse, php_json_dumps, php_json_esca
         ("é€", b'"\\u00e9\\u20ac"'),
         ("😀", b'"\\ud83d\\ude00"'),  # beyond U+FFFF: a surrogate pair, lowercase hex
         ("\u2028\u2029", b'"\\u2028\\u2029"'),
-        ("\x7f\x1f\"\\\n", b'"\x7f\\u001f\\"\\\\\\n"'),  # DEL raw; controls as orjson writes them
+        ('\x7f\x1f"\\\n', b'"\x7f\\u001f\\"\\\\\\n"'),  # DEL raw; controls as orjson writes them
         ([42.0, 19.99, 7, None, True], b"[42.0,19.99,7,null,true]"),  # the contract's numbers
     ],
 )
