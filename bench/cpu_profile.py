@@ -115,11 +115,28 @@ def main() -> None:
         statuses.clear()
 
 
+def postgres_backend_cpu() -> float | None:
+    """CPU seconds the PostgreSQL backend serving this process has used so far, read from
+    /proc: only when the server runs on this machine (None otherwise)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        row = cursor.fetchone()
+    try:
+        stat = Path(f"/proc/{row[0] if row else 0}/stat").read_text()
+    except OSError:
+        return None
+    fields = stat.rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
 def php_json_ab(
     one: Callable[[Scenario], None], scenarios: list[Scenario], requests: int, rounds: int
 ) -> None:
     """Median CPU per request with PHP's JSON bytes and without (orjson's), in alternating
-    rounds of `requests`, so that both see the same machine."""
+    rounds of `requests`, so that both see the same machine; and the PostgreSQL backend's CPU
+    per request, since the request's CPU is both processes'."""
     from platform_api import php_json
 
     escape = php_json.php_json_escape
@@ -128,6 +145,7 @@ def php_json_ab(
         for _ in range(20):
             one(scenario)
         samples: dict[str, list[float]] = {name: [] for name in variants}
+        backend_before = postgres_backend_cpu()
         for _ in range(rounds):
             for name, variant in variants.items():
                 php_json.php_json_escape = variant  # type: ignore[assignment]
@@ -135,14 +153,22 @@ def php_json_ab(
                     started = time.process_time()
                     one(scenario)
                     samples[name].append(time.process_time() - started)
+        backend_after = postgres_backend_cpu()
         php_json.php_json_escape = escape
         php, plain = (statistics.median(samples[name]) for name in ("php", "orjson"))
-        print(
-            f"{scenario.name}: {php * 1000:.3f} ms CPU per request with PHP's JSON bytes, "
-            f"{plain * 1000:.3f} ms without: {(php / plain - 1) * 100:+.1f}% "
-            f"(medians of {rounds} x {requests} each)",
-            flush=True,
+        cost = php - plain
+        line = (
+            f"{scenario.name}: {php * 1000:.3f} ms Python CPU per request with PHP's JSON bytes, "
+            f"{plain * 1000:.3f} ms without: {cost * 1000:+.3f} ms, {cost / php * 100:+.1f}% of "
+            f"the Python CPU"
         )
+        if backend_before is not None and backend_after is not None:
+            backend = (backend_after - backend_before) / (2 * rounds * requests)
+            line += (
+                f"; PostgreSQL backend {backend * 1000:.3f} ms per request: "
+                f"{cost / (php + backend) * 100:+.1f}% of the request's CPU (both processes)"
+            )
+        print(f"{line} (medians of {rounds} x {requests} each)", flush=True)
 
 
 if __name__ == "__main__":
