@@ -1,0 +1,58 @@
+"""`GET /api/v2/platform/ambassadors` and `GET /api/v2/platform/ambassadors/{id}`, from the
+request to the body: parse, select, page, render."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils import timezone
+from rest_framework import exceptions
+from rest_framework.request import Request
+
+from ambassadors.models import ApiToken
+from ambassadors.query import AMBASSADOR_PARAMETERS
+from ambassadors.rendering import render_ambassadors
+from ambassadors.selectors import AMBASSADOR_NOT_FOUND, select_ambassadors, visible_ambassador
+from platform_api.db_router import reading_from_replica
+from platform_api.pagination import Page, laravel_page, resolve_page
+from platform_api.php_query import parse_str, raw_query_string
+
+
+def ambassador_list_body(request: Request, *, token: ApiToken) -> dict[str, Any]:
+    """The page of the brand's ambassadors the request asks for, in Laravel's envelope: the
+    count, then the page (none when it is past the end)."""
+    now = timezone.now()
+    parameters = parse_str(raw_query_string(request))
+    query = AMBASSADOR_PARAMETERS.read(parameters)
+    with reading_from_replica():
+        selection = select_ambassadors(
+            token=token, filters=query.filters, ordering=query.ordering
+        ).queryset()
+        total = selection.count()
+        page = Page(number=resolve_page(parameters), per_page=query.per_page, total=total)
+        data = (
+            render_ambassadors(selection[page.offset : page.offset + page.per_page], now=now)
+            if page.size
+            else []
+        )
+    return laravel_page(
+        request,
+        query=parameters,
+        per_page=query.per_page,
+        total=page.total,
+        data=data,
+        item_count=len(data),
+    )
+
+
+def ambassador_body(*, token: ApiToken, ambassador_id: int | None) -> dict[str, Any]:
+    """The ambassador, or NotFound when the path names nothing the caller may see."""
+    if ambassador_id is None:
+        raise exceptions.NotFound(AMBASSADOR_NOT_FOUND)
+    with reading_from_replica():
+        rendered = render_ambassadors(
+            visible_ambassador(token=token, ambassador_id=ambassador_id), now=timezone.now()
+        )
+    if not rendered:
+        raise exceptions.NotFound(AMBASSADOR_NOT_FOUND)
+    return rendered[0]
