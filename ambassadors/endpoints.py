@@ -13,35 +13,29 @@ from ambassadors.models import ApiToken
 from ambassadors.query import AMBASSADOR_PARAMETERS
 from ambassadors.rendering import render_ambassadors
 from ambassadors.selectors import AMBASSADOR_NOT_FOUND, select_ambassadors, visible_ambassador
+from ambassadors.sql_rendering import render_ambassador_page
 from platform_api.db_router import reading_from_replica
-from platform_api.pagination import Page, laravel_page, resolve_page
+from platform_api.pagination import laravel_page, resolve_page
 from platform_api.php_query import parse_str, raw_query_string
 
 
 def ambassador_list_body(request: Request, *, token: ApiToken) -> dict[str, Any]:
-    """The page of the brand's ambassadors the request asks for, in Laravel's envelope: the
-    count, then the page (none when it is past the end)."""
+    """The page of the brand's ambassadors the request asks for, in Laravel's envelope."""
     now = timezone.now()
     parameters = parse_str(raw_query_string(request))
     query = AMBASSADOR_PARAMETERS.read(parameters)
     with reading_from_replica():
-        selection = select_ambassadors(
-            token=token, filters=query.filters, ordering=query.ordering
-        ).queryset()
-        total = selection.count()
-        page = Page(number=resolve_page(parameters), per_page=query.per_page, total=total)
-        data = (
-            render_ambassadors(selection[page.offset : page.offset + page.per_page], now=now)
-            if page.size
-            else []
+        selection = select_ambassadors(token=token, filters=query.filters, ordering=query.ordering)
+        rendered = render_ambassador_page(
+            selection, number=resolve_page(parameters), per_page=query.per_page, now=now
         )
     return laravel_page(
         request,
         query=parameters,
         per_page=query.per_page,
-        total=page.total,
-        data=data,
-        item_count=len(data),
+        total=rendered.total,
+        data=rendered.page.data,
+        item_count=rendered.page.item_count,
     )
 
 

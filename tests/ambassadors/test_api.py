@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from django.db import connection
 from django.test import Client
 from django.utils import timezone
 from rest_framework.test import APIClient
@@ -339,8 +340,9 @@ def test_a_page_is_a_fixed_number_of_queries(brand_client, brand, query, django_
     Ambassador.objects.bulk_create(AmbassadorFactory.build_batch(150, brand=brand))
     brand_client.get(f"{LIST}?{query}")  # the token's first use is written once
 
-    # The token, the count, the page.
-    with django_assert_num_queries(3):
+    # The token, then on PostgreSQL one statement (the count and the page's JSON); elsewhere
+    # the count, then the page.
+    with django_assert_num_queries({"postgresql": 2}.get(connection.vendor, 3)):
         response = brand_client.get(
             f"{LIST}?{query}&sort=-last_action_date&filter[status]=0,1&filter[name]=a"
         )
