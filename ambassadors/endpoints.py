@@ -15,14 +15,14 @@ from ambassadors.rendering import render_ambassadors
 from ambassadors.selectors import AMBASSADOR_NOT_FOUND, select_ambassadors, visible_ambassador
 from ambassadors.sql_rendering import render_ambassador_page
 from platform_api.db_router import reading_from_replica
+from platform_api.laravel_request import laravel_query
 from platform_api.pagination import laravel_page, resolve_page
-from platform_api.php_query import parse_str, raw_query_string
 
 
 def ambassador_list_body(request: Request, *, token: ApiToken) -> dict[str, Any]:
     """The page of the brand's ambassadors the request asks for, in Laravel's envelope."""
     now = timezone.now()
-    parameters = parse_str(raw_query_string(request))
+    parameters = laravel_query(request)  # after TrimStrings and ConvertEmptyStringsToNull
     query = AMBASSADOR_PARAMETERS.read(parameters)
     with reading_from_replica():
         selection = select_ambassadors(token=token, filters=query.filters, ordering=query.ordering)
@@ -31,7 +31,6 @@ def ambassador_list_body(request: Request, *, token: ApiToken) -> dict[str, Any]
         )
     return laravel_page(
         request,
-        query=parameters,
         per_page=query.per_page,
         total=rendered.total,
         data=rendered.page.data,
