@@ -1021,9 +1021,7 @@ def render(
         path = sc.path("platform", sc.ambassador or 0)
         path = path.replace("/ambassadors/0/", "/ambassadors/{random 2..1001}/")
         path = path.replace(
-            f"page={LIST_SAMPLE_PAGE}",
-            f"page={{random {LIST_PAGES.start}..{LIST_PAGES.stop - 1}}}` with the token of a "
-            f"random brand of {', '.join(map(str, BRAND_IDS))}`",
+            f"page={LIST_SAMPLE_PAGE}", f"page={{random {LIST_PAGES.start}..{LIST_PAGES.stop - 1}}}"
         )
         out.append(f"- {sc.name}: {sc.title} — `{path}`")
     out += [
