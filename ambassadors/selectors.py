@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
 from django.db import router
 from django.db.models import QuerySet
 
+from ambassadors.filters import AmbassadorFilterSet
 from ambassadors.models import Ambassador, ApiToken
 from platform_api.compiled_sql import CompiledQuery
+from platform_api.filters import apply_filters, cleaned_filters
 
 AMBASSADOR_NOT_FOUND = "The ambassador does not exist."
 
@@ -53,3 +57,37 @@ def visible_ambassadors(*, audience: Audience) -> QuerySet[Ambassador]:
     if audience.ambassador_id is not None:
         ambassadors = ambassadors.filter(pk=audience.ambassador_id)
     return ambassadors
+
+
+@dataclass(frozen=True)
+class AmbassadorSelection:
+    """The ambassadors a caller may see, filtered and ordered: what one list request pages."""
+
+    audience: Audience
+    ordering: tuple[str, ...]
+    filters: dict[str, Any] = field(default_factory=dict)
+
+    def queryset(self) -> QuerySet[Ambassador]:
+        ambassadors = apply_filters(
+            AmbassadorFilterSet, visible_ambassadors(audience=self.audience), self.filters
+        )
+        return ambassadors.order_by(*self.ordering)
+
+
+def select_ambassadors(
+    *, token: ApiToken, filters: Mapping[str, Any], ordering: list[str]
+) -> AmbassadorSelection:
+    """The ambassadors `token` may see, filtered (django-filter) and ordered.
+
+    Raises UnprocessableQuery, keyed `filter.<name>`, when a filter value is malformed.
+    """
+    return AmbassadorSelection(
+        audience=audience_of(token),
+        ordering=tuple(ordering),
+        filters=cleaned_filters(AmbassadorFilterSet, filters),
+    )
+
+
+def visible_ambassador(*, token: ApiToken, ambassador_id: int) -> QuerySet[Ambassador]:
+    """The ambassador `ambassador_id` if `token` may see it: a queryset of at most one row."""
+    return visible_ambassadors(audience=audience_of(token)).filter(pk=ambassador_id)

@@ -6,7 +6,8 @@
 -- the same order on every run. Values are anchored at a fixed instant (not now()), so two loads
 -- with the same seed are identical.
 --
--- Shape: 2 brands; 20,000 ambassadors (ids 1..10000 brand 1, 10001..20000 brand 2);
+-- Shape: 2 brands; 20,000 ambassadors (ids 1..10000 brand 1, 10001..20000 brand 2; gender,
+-- gamification score, 40% referred by an earlier ambassador of their brand);
 -- 20,000 products with 4 images each (en_GB, fr_FR, es_ES, de_DE); 500,000 orders over two years
 -- (id order follows time, as in a live shop): every 5th order is credited to the whale
 -- (ambassador 1: exactly 100,000), the others to a random ambassador 2..20000 (about 20 each);
@@ -34,7 +35,8 @@ INSERT INTO ambassadors_brand (id_brand, name, domain) VALUES
 -- step: ambassadors
 INSERT INTO ambassadors_ambassador (
     id_ambassador, brand_id, image, firstname, lastname, username, email, email_tmp, active,
-    status, last_action_date, customer_id, anonymized, date_insert, date_update)
+    status, last_action_date, customer_id, anonymized, date_insert, date_update, gender,
+    gamification_score, id_referrer)
 SELECT
     a.id,
     CASE WHEN a.id <= 10000 THEN 1 ELSE 2 END,
@@ -52,7 +54,14 @@ SELECT
     CASE WHEN a.r2 < 0.6 THEN 'CUST-' || lpad(a.id::text, 7, '0') ELSE '' END,
     a.anonymized,
     a.joined,
-    a.joined + (a.last_action - a.joined) * a.r1
+    a.joined + (a.last_action - a.joined) * a.r1,
+    -- The three columns below draw no random() of their own (derived from the row's), so the
+    -- rest of the data set is what it was before they existed.
+    CASE WHEN a.anonymized OR a.r1 > 0.9 THEN '' WHEN a.r5 < 0.55 THEN 'female' ELSE 'male' END,
+    CASE WHEN a.r4 < 0.3 THEN 0 ELSE (a.id * 7919) % 5001 END,
+    -- Four in ten are referred by an earlier ambassador of their brand.
+    CASE WHEN a.r2 >= 0.6 AND (a.id - 1) % 10000 > 0
+         THEN ((a.id - 1) / 10000) * 10000 + 1 + (a.id * 31) % ((a.id - 1) % 10000) END
 FROM (
     SELECT id,
            (ARRAY['Alice','Bruno','Chloé','David','Emma','Farid','Giulia','Hugo','Inès','Jonas',

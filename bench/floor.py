@@ -125,3 +125,44 @@ CROSS JOIN LATERAL (
     def pgbench_script(self, setup: str = "") -> str:
         """pgbench takes a multi-line statement up to its `;`."""
         return f"{setup}{self.sql};\n"
+
+
+AMBASSADOR = f"""json_build_object(
+        'id_ambassador', a.id_ambassador, 'id_brand', a.brand_id,
+        'date_insert', {_when("a.date_insert")}, 'customer_id', a.customer_id,
+        'image', a.image, 'gender', a.gender, 'firstname', a.firstname,
+        'lastname', a.lastname, 'username', a.username,
+        'full_name', trim(a.firstname || ' ' || a.lastname),
+        'gamification_score', a.gamification_score, 'active', a.active, 'status', a.status,
+        'online', a.last_action_date > now() - interval '300 seconds')"""
+
+
+@dataclass(frozen=True)
+class FloorAmbassadorsQuery:
+    """The count and page of a brand's ambassadors (`GET /ambassadors`), by id, in one
+    statement on the (brand_id, id_ambassador) index; `brand` and `offset` are SQL (literals or
+    pgbench variables such as `:brand`)."""
+
+    brand: str
+    limit: int
+    offset: str
+
+    @property
+    def sql(self) -> str:
+        """A row (the total, the page's JSON): the same deferred join as the orders' floor."""
+        return f"""WITH visible(total) AS MATERIALIZED (
+    SELECT count(*) FROM ambassadors_ambassador AS a WHERE a.brand_id = {self.brand}
+), page AS MATERIALIZED (
+    SELECT a.id_ambassador FROM ambassadors_ambassador AS a
+    WHERE a.brand_id = {self.brand} AND (SELECT total FROM visible) > {self.offset}
+    ORDER BY a.id_ambassador
+    LIMIT {self.limit} OFFSET {self.offset}
+)
+SELECT visible.total, rendered.data FROM visible CROSS JOIN (
+SELECT coalesce(json_agg({AMBASSADOR} ORDER BY page.id_ambassador), '[]') AS data
+FROM page JOIN ambassadors_ambassador AS a ON a.id_ambassador = page.id_ambassador
+) AS rendered"""
+
+    def pgbench_script(self, setup: str = "") -> str:
+        """pgbench takes a multi-line statement up to its `;`."""
+        return f"{setup}{self.sql};\n"

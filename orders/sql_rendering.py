@@ -59,18 +59,15 @@ from orders.selectors import (
 )
 from platform_api.pagination import PHP_INT_MAX, Page
 from platform_api.shape import Kind
-from platform_api.sql_json import column_sql, json_object_sql, json_value_sql, table_sql
-
-
-@dataclass(frozen=True)
-class RenderedPage:
-    """The `data` of the envelope (a list, or pre-rendered JSON) and how many orders it holds."""
-
-    data: list[dict[str, Any]] | orjson.Fragment
-    item_count: int
-
-
-EMPTY_PAGE = RenderedPage(data=[], item_count=0)
+from platform_api.sql_json import (
+    EMPTY_PAGE,
+    RenderedPage,
+    column_sql,
+    json_object_sql,
+    json_value_sql,
+    renders_in_sql,
+    table_sql,
+)
 
 
 @dataclass(frozen=True)
@@ -102,11 +99,6 @@ def render_visible_page(
         return VisiblePage(total=total, page=EMPTY_PAGE)
     data = render_orders_page(orders.page(offset=page.offset, limit=page.per_page), now=now)
     return VisiblePage(total=total, page=RenderedPage(data=data, item_count=len(data)))
-
-
-def renders_in_sql(alias: str) -> bool:
-    """Whether pages read from the database `alias` are rendered by it (PostgreSQL only)."""
-    return connections[alias].vendor == "postgresql"
 
 
 def _render_visible_page_sql(

@@ -17,7 +17,6 @@ import django_filters
 from django import forms
 from django.db.models import QuerySet
 
-from platform_api.errors import UnprocessableQuery
 from platform_api.php_query import text_problem
 
 _DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -95,12 +94,12 @@ class StringListField(_LaravelField):
 
 
 class IntegerListField(_LaravelField):
-    """`1,2` -> [1, 2]: positive integers no larger than the column holds."""
+    """`1,2` -> [1, 2]: integers from `minimum` (positive ids by default) to `maximum`."""
 
-    def __init__(self, *, maximum: int, **kwargs: Any) -> None:
+    def __init__(self, *, maximum: int, minimum: int = 1, **kwargs: Any) -> None:
         kwargs.setdefault("required", False)
         super().__init__(**kwargs)
-        self.maximum = maximum
+        self.minimum, self.maximum = minimum, maximum
 
     def clean(self, value: Any) -> list[int]:
         if value is None:
@@ -108,11 +107,15 @@ class IntegerListField(_LaravelField):
         items = [item.strip() for item in self.text(value).split(",") if item.strip()]
         numbers = []
         for item in items:
-            if not item.isascii() or not item.isdigit():
-                raise self.invalid("be a comma-separated list of positive integers")
+            digits = item.removeprefix("-") if self.minimum < 0 else item
+            if not digits.isascii() or not digits.isdigit():
+                raise self.invalid(
+                    "be a comma-separated list of "
+                    + ("positive integers" if self.minimum == 1 else "integers")
+                )
             number = int(item)
-            if not 1 <= number <= self.maximum:
-                raise self.invalid(f"contain integers between 1 and {self.maximum}")
+            if not self.minimum <= number <= self.maximum:
+                raise self.invalid(f"contain integers between {self.minimum} and {self.maximum}")
             numbers.append(number)
         return numbers
 
@@ -284,6 +287,10 @@ def clean_filters(
 
 def cleaned_filters(filterset: type[LaravelFilterSet], data: Mapping[str, Any]) -> dict[str, Any]:
     """`clean_filters`' values; raises UnprocessableQuery, keyed `filter.<name>`, on errors."""
+    # Imported here: platform_api.errors imports DRF's views, which load the authentication
+    # class, which reads tokens through ambassadors.selectors, which imports this module.
+    from platform_api.errors import UnprocessableQuery
+
     values, errors = clean_filters(filterset, data) if data else ({}, {})
     if errors:
         raise UnprocessableQuery({f"filter.{name}": messages for name, messages in errors.items()})

@@ -81,15 +81,15 @@ class ListParameters:
         if raw is not None and not isinstance(raw, str):
             raise UnprocessableQuery({"sort": ["The sort field must be a string."]})
         # spatie drops the empty parts of the list (`sort=a,` is `sort=a`).
-        names = [name.strip() for name in (raw or "").split(",") if name.strip()] or list(
-            self.default_sort
-        )
+        names = [name.strip() for name in (raw or "").split(",") if name.strip()]
         unknown = [name for name in names if name.removeprefix("-") not in self.sorts]
         if unknown:
             raise BadQuery(
                 f"Requested sort(s) `{', '.join(unknown)}` is not allowed. "
                 f"Allowed sort(s) are `{', '.join(self.sorts)}`."
             )
+        # The default need not be a name callers may send (the ambassadors' is their id).
+        names = names or list(self.default_sort)
         ordering: list[str] = []
         for name in names:
             if name.removeprefix("-") not in (existing.removeprefix("-") for existing in ordering):

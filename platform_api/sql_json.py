@@ -10,13 +10,32 @@ exactly as orjson does; numbers are written as the Python path writes them (see
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from typing import Any
 
 import orjson
-from django.db import models
+from django.db import connections, models
 
 from platform_api.shape import Computed, Kind, Shape
 
 _IDENTIFIER_RE = re.compile(r"[a-z_][a-z0-9_]*")
+
+
+@dataclass(frozen=True)
+class RenderedPage:
+    """The `data` of an envelope (a list, or JSON rendered by the database) and how many items
+    it holds."""
+
+    data: list[dict[str, Any]] | orjson.Fragment
+    item_count: int
+
+
+EMPTY_PAGE = RenderedPage(data=[], item_count=0)
+
+
+def renders_in_sql(alias: str) -> bool:
+    """Whether pages read from the database `alias` are rendered by it (PostgreSQL only)."""
+    return connections[alias].vendor == "postgresql"
 
 
 def quote_name(name: str) -> str:

@@ -13,6 +13,7 @@ urlpatterns = [
     path("api/v2/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/v2/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("api/v2/platform/", include("orders.urls")),
+    path("api/v2/platform/", include("ambassadors.urls")),
     path(settings.ADMIN_URL, admin.site.urls),
 ]
 

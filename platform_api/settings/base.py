@@ -182,7 +182,7 @@ REST_FRAMEWORK = {
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Platform API",
-    "DESCRIPTION": "The brand's Platform API: ambassador orders.",
+    "DESCRIPTION": "The brand's Platform API: ambassadors and their orders.",
     "VERSION": "2.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": r"/api/v2",

@@ -263,3 +263,21 @@ def test_token_state_filter(admin_client):
     assert shown("usable") == {usable.pk}
     assert shown("revoked") == {revoked.pk}
     assert shown("expired") == {expired.pk}
+
+
+def test_ambassador_change_page_edits_gender_score_and_the_referrer_by_id(admin_client):
+    referrer = AmbassadorFactory()
+    ambassador = AmbassadorFactory(
+        brand=referrer.brand, referrer=referrer, gender="female", gamification_score=12
+    )
+    AmbassadorFactory.create_batch(5, brand=referrer.brand)
+
+    page = admin_client.get(admin_url(Ambassador, "change", ambassador.pk)).content.decode()
+
+    referrer_input = page.split('name="referrer"')[1].split(">")[0]
+    assert "<select" not in page.split('name="referrer"')[0].rsplit("<", 1)[-1]
+    assert 'class="vForeignKeyRawIdAdminField"' in page
+    assert f'value="{referrer.pk}"' in referrer_input
+    assert 'name="gender"' in page
+    assert 'value="female"' in page
+    assert 'name="gamification_score"' in page

@@ -175,7 +175,9 @@ def test_head_is_answered_like_get_without_a_body(world):
     "path",
     [
         "/api/v2/platform/ambassadors/1/orders/",
-        "/api/v2/platform/ambassadors/1",
+        "/api/v2/platform/ambassadors/1/",
+        "/api/v2/platform/ambassadors/1/nothing",
+        "/api/v2/platform/ambassadors/",
         "/api/v2/platform/nothing",
         "/nothing",
     ],

@@ -17,7 +17,7 @@ from django.db import connections
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
-from ambassadors.models import ApiToken
+from ambassadors.models import Ambassador, ApiToken
 from orders.models import Order
 from platform_api.db_router import ReplicaRouter, reading_from_replica, replica_aliases
 from tests.conftest import bearer
@@ -167,3 +167,27 @@ def test_without_replicas_the_replica_block_reads_the_primary():
     assert replica_aliases() == []
     with reading_from_replica():
         assert ReplicaRouter().db_for_read(Order) == "default"
+
+
+@pytest.mark.parametrize("path", ["ambassadors", "ambassadors/{id}"])
+def test_the_ambassador_routes_read_from_the_replica(replica, path):
+    ambassador = AmbassadorFactory.create()
+    token = ApiTokenFactory.create(brand=ambassador.brand)
+    client = APIClient()
+    client.credentials(**bearer(token))
+    client.get("/api/v2/platform/ambassadors")  # the token's first use is written once
+
+    with (
+        CaptureQueriesContext(connections["default"]) as primary,
+        CaptureQueriesContext(connections[replica]) as replica_queries,
+    ):
+        response = client.get("/api/v2/platform/" + path.format(id=ambassador.pk))
+
+    assert response.status_code == 200
+    primary_sql = sql_of(primary)
+    assert len(primary_sql) == 1
+    assert TOKEN_TABLE in primary_sql[0]
+    replica_sql = sql_of(replica_queries)
+    assert replica_sql
+    assert all(Ambassador._meta.db_table in sql for sql in replica_sql)
+    assert not any(TOKEN_TABLE in sql for sql in replica_sql)
