@@ -51,7 +51,7 @@ def readyz(request: HttpRequest) -> HttpResponse:
         response["Retry-After"] = "5"
         return response
     pooling = {
-        "pooler": mode.pooling,
+        "pooler": mode.pooling.value,
         "prepared_statements": mode.prepared_statements,
         "server_side_cursors": mode.server_side_cursors,
     }
