@@ -20,11 +20,12 @@ from platform_api.negotiation import JsonOnlyNegotiation
 from platform_api.pagination import LaravelPagination, resolve_page
 from platform_api.permissions import CanReadAmbassadorOrders, caller_token
 from platform_api.php_query import parse_str, raw_query_string
+from platform_api.throttling import RateLimitedViewMixin
 
 AMBASSADOR_NOT_FOUND = "The ambassador does not exist."
 
 
-class AmbassadorOrderViewSet(viewsets.GenericViewSet[Any]):
+class AmbassadorOrderViewSet(RateLimitedViewMixin, viewsets.GenericViewSet[Any]):
     """The orders credited to one ambassador, newest first, in Laravel's paginated envelope."""
 
     permission_classes = [CanReadAmbassadorOrders]

@@ -7,7 +7,7 @@ from typing import Any
 
 import dj_database_url
 
-from platform_api.env import env_bool, env_int, env_list, env_str
+from platform_api.env import env_bool, env_int, env_list, env_rate, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -108,7 +108,7 @@ DATABASE_ROUTERS = ["platform_api.db_router.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache (rate-limit budgets live here; share it between app servers with Redis) ----------
-CACHE_URL = env_str("CACHE_URL", "locmem://")
+CACHE_URL = env_str("CACHE_URL", "locmem://") or "locmem://"
 
 
 def cache_config(url: str) -> dict[str, Any]:
@@ -126,7 +126,7 @@ def cache_config(url: str) -> dict[str, Any]:
     )
 
 
-CACHES = {"default": cache_config(CACHE_URL or "locmem://")}
+CACHES = {"default": cache_config(CACHE_URL)}
 
 # --- Internationalisation -------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
@@ -144,13 +144,26 @@ STORAGES = {
 
 ADMIN_URL = (env_str("ADMIN_URL", "admin/") or "admin/").strip("/") + "/"
 
+
+# --- Rate limits (platform_api/throttling.py; budgets in Redis when CACHE_URL names one) -----
+RATE_LIMITS: dict[str, str | None] = {
+    # Per token; and per client address for calls without a valid token (failed ones included).
+    "token": env_rate("RATE_LIMIT", "600/minute"),
+    "address": env_rate("RATE_LIMIT_ADDRESS", "60/minute"),
+}
+# Keys in Redis start with this: several deployments (or stacks) may share one Redis database.
+RATE_LIMIT_KEY_PREFIX = env_str("RATE_LIMIT_KEY_PREFIX", "platform-api") or "platform-api"
+# Which proxies' X-Forwarded-For is believed for the client address (addresses or CIDR
+# networks, comma-separated); empty: none, the peer address is the client.
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES")
+
 # --- API ------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     # Bearer first: DRF answers 401 (not 403) only when the first authenticator names a scheme.
     "DEFAULT_AUTHENTICATION_CLASSES": ["platform_api.authentication.BearerTokenAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_THROTTLE_CLASSES": ["platform_api.throttling.TokenRateThrottle"],
-    "DEFAULT_THROTTLE_RATES": {"token": env_str("RATE_LIMIT", "600/minute")},
+    "DEFAULT_THROTTLE_CLASSES": ["platform_api.throttling.PlatformRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": RATE_LIMITS,
     "DEFAULT_RENDERER_CLASSES": ["platform_api.renderers.OrjsonRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "EXCEPTION_HANDLER": "platform_api.errors.api_exception_handler",
@@ -188,6 +201,7 @@ if TRUST_PROXY_HEADERS:
 TOKEN_LAST_USED_INTERVAL = env_int("TOKEN_LAST_USED_INTERVAL", 60)
 
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO") or "INFO"
+LOGGING_CONFIG = "platform_api.request_log.configure_logging"
 LOGGING: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -196,6 +210,11 @@ LOGGING: dict[str, Any] = {
     "root": {"handlers": ["console"], "level": "WARNING"},
     "loggers": {
         "platform_api": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
-        "django.request": {"handlers": [], "level": "ERROR", "propagate": False},
+        # Django's own defaults give these plain-text handlers: replaced, every line is JSON.
+        "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        "py.warnings": {"handlers": ["console"], "level": "WARNING", "propagate": False},
+        # 4xx answers are already in the request log; errors keep their traceback here.
+        "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
     },
 }
