@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +38,8 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "ambassadors",
     "orders",
+    # Admin login brute-force protection (lockouts, and their admin to unlock).
+    "axes",
 ]
 
 MIDDLEWARE = [
@@ -50,6 +53,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "platform_api.errors.DatabaseUnavailableMiddleware",
+    # Last, as django-axes requires: turns a lockout its backend decided into the answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "platform_api.urls"
@@ -219,6 +224,25 @@ if TRUST_PROXY_HEADERS:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     USE_X_FORWARDED_HOST = True
 
+# --- Admin login protection (django-axes) ---------------------------------------------------
+# axes' backend first: it refuses a locked-out login before any password is hashed.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Locked after this many failures in a row, per account and, separately, per client address.
+AXES_FAILURE_LIMIT = env_int("ADMIN_LOGIN_FAILURE_LIMIT", 5)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+# How long a lockout lasts; an administrator unlocks sooner by deleting the access attempt in
+# the admin ("Axes" > "Access attempts") or with `manage.py axes_reset`.
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("ADMIN_LOCKOUT_MINUTES", 15))
+AXES_RESET_ON_SUCCESS = True
+# The same client address as the rate limits: X-Forwarded-For only from TRUSTED_PROXIES.
+AXES_CLIENT_IP_CALLABLE = "platform_api.client_address.client_address"
+AXES_COOLOFF_MESSAGE = "Too many failed login attempts: this account or address is locked."
+# The log names who was tried and from where (axes masks both by default); never the password.
+AXES_SENSITIVE_PARAMETERS: list[str] = []
+
 # Last-use time of a token is written at most this often (seconds): no write per request.
 TOKEN_LAST_USED_INTERVAL = env_int("TOKEN_LAST_USED_INTERVAL", 60)
 
@@ -232,6 +256,8 @@ LOGGING: dict[str, Any] = {
     "root": {"handlers": ["console"], "level": "WARNING"},
     "loggers": {
         "platform_api": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
+        # Failed admin logins and lockouts (WARNING; INFO is axes' bookkeeping).
+        "axes": {"handlers": ["console"], "level": "WARNING", "propagate": False},
         # Django's own defaults give these plain-text handlers: replaced, every line is JSON.
         "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
         "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
