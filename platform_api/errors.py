@@ -23,6 +23,7 @@ from platform_api.permissions import FORBIDDEN_MESSAGE
 logger = logging.getLogger("platform_api.errors")
 
 UNAUTHORIZED_MESSAGE = "Unauthorized."
+TOO_MANY_ATTEMPTS_MESSAGE = "Too Many Attempts."
 UNAVAILABLE_MESSAGE = "The service is temporarily unavailable. Please retry shortly."
 UNAVAILABLE_RETRY_AFTER = "5"
 
@@ -56,7 +57,7 @@ def _message(exc: exceptions.APIException) -> str:
     if isinstance(exc, exceptions.PermissionDenied):
         return FORBIDDEN_MESSAGE
     if isinstance(exc, exceptions.Throttled):
-        return "Too Many Attempts."
+        return TOO_MANY_ATTEMPTS_MESSAGE
     detail = exc.detail
     if isinstance(detail, list | dict):
         return str(exc.default_detail)

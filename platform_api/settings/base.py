@@ -214,7 +214,7 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "orders.schema.publish_path_parameter_names",
+        "platform_api.schema.publish_path_parameter_names",
     ],
 }
 
