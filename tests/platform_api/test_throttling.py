@@ -18,10 +18,12 @@ from unittest import mock
 from urllib.parse import urlsplit
 
 import pytest
+from django.urls import URLResolver, get_resolver
 from limits import parse
 from limits.storage import storage_from_string
 from limits.strategies import FixedWindowRateLimiter
 
+from platform_api.throttling import RateLimitedViewMixin
 from platform_api.throttling_storage import _limiter, storage_url, uses_shared_storage
 from tests.conftest import bearer
 from tests.factories import AmbassadorFactory, ApiTokenFactory
@@ -307,3 +309,22 @@ def test_an_unreachable_budget_store_answers_503(client, rate, two_tokens, setti
     assert response.json() == {
         "message": "The service is temporarily unavailable. Please retry shortly."
     }
+
+
+def _platform_views(patterns, prefix: str = "") -> list[tuple[str, type]]:
+    found = []
+    for pattern in patterns:
+        route = prefix + str(pattern.pattern)
+        if isinstance(pattern, URLResolver):
+            found += _platform_views(pattern.url_patterns, route)
+        elif route.startswith("api/v2/platform/"):
+            found.append((route, pattern.callback.cls))
+    return found
+
+
+def test_every_platform_route_is_rate_limited_from_one_place():
+    views = _platform_views(get_resolver().url_patterns)
+
+    assert views, "no platform route found"
+    for route, view in views:
+        assert issubclass(view, RateLimitedViewMixin), route
