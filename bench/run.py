@@ -35,6 +35,7 @@ import psycopg
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import fault
+from bench.edge import nginx_in_front
 from bench.env import BENCH, OUT, PYTHON, bench_env, database_url
 from bench.floor import FloorQuery
 
@@ -97,6 +98,8 @@ class Row:
     # their medians.
     service_rounds: list[Load] = field(default_factory=list)
     floor_rounds: list[Load] = field(default_factory=list)
+    # `--targets proxy`: the service through nginx (bench/edge.py), alternating with it.
+    proxy_rounds: list[Load] = field(default_factory=list)
 
 
 # --- tools ---------------------------------------------------------------------------------
@@ -271,7 +274,13 @@ def drain(base: str, workers: int) -> None:
 
 
 def measure_http(
-    scenario: Scenario, prefix: str, token: str, args: argparse.Namespace, log_level: str
+    scenario: Scenario,
+    prefix: str,
+    token: str,
+    args: argparse.Namespace,
+    log_level: str,
+    *,
+    through_proxy: bool = False,
 ) -> Load:
     """Warm up, then measure, on a gunicorn of its own.
 
@@ -280,7 +289,11 @@ def measure_http(
     when wrk stops don't bias its requests/s.
     """
     log_name = f"gunicorn_{scenario.name}_{prefix}_{log_level.lower()}.log"
-    with gunicorn(args, log_level, log_name) as base:
+    with contextlib.ExitStack() as stack:
+        base = stack.enter_context(gunicorn(args, log_level, log_name))
+        if through_proxy:
+            # The deployment's nginx (docker/nginx/) in front of the same gunicorn.
+            base = stack.enter_context(nginx_in_front(base))
         warm = run_wrk(base, scenario, prefix, token, args, args.warmup)
         drain(base, args.workers)
         latency_s = (warm.p50_ms or 0) / 1000 if warm.requests else float(args.warmup)
@@ -697,7 +710,9 @@ def main() -> None:
         "--no-log-check", action="store_true", help="skip the S1 rerun with request logging at INFO"
     )
     parser.add_argument(
-        "--targets", default="service,baseline,floor", help="what to measure, comma-separated"
+        "--targets",
+        default="service,baseline,floor",
+        help="what to measure, comma-separated; proxy: the service through nginx (bench/edge.py)",
     )
     parser.add_argument(
         "--soak",
@@ -775,6 +790,10 @@ def main() -> None:
             if "service" in targets:
                 row.service_rounds.append(measure_http(sc, "platform", token, args, "WARNING"))
                 report_http(sc, f"service#{number}", row.service_rounds[-1])
+            if "proxy" in targets:
+                proxied = measure_http(sc, "platform", token, args, "WARNING", through_proxy=True)
+                row.proxy_rounds.append(proxied)
+                report_http(sc, f"proxy#{number}", proxied)
             if "floor" in targets:
                 row.floor_rounds.append(measure_floor(pgbench, sc, query, "simple", args))
                 report_floor(sc, f"simple#{number}", row.floor_rounds[-1])

@@ -7,9 +7,15 @@ settings: nothing here reads Django settings at import.
 
 from __future__ import annotations
 
+import threading
 from functools import lru_cache
 from typing import Any, cast
 
+# Imported here, whole, before any request: `limits` imports its storage's client lazily and
+# reads its version from `sys.modules`, where a module another thread is still importing has
+# no `__version__` yet (concurrent first requests failed with "minimum version of 3.0 for
+# 'redis' could not be found. Found version: 0.0.0").
+import redis  # noqa: F401
 from django.conf import settings
 from limits.storage import Storage, storage_from_string
 from limits.strategies import FixedWindowRateLimiter
@@ -33,8 +39,11 @@ def uses_shared_storage(cache_url: str) -> bool:
     return storage_url(cache_url) != _IN_PROCESS
 
 
+_creating = threading.Lock()
+
+
 @lru_cache(maxsize=4)
-def _limiter(url: str, key_prefix: str) -> FixedWindowRateLimiter:
+def _new_limiter(url: str, key_prefix: str) -> FixedWindowRateLimiter:
     options: dict[str, Any] = {"wrap_exceptions": True}
     if url != _IN_PROCESS:
         options.update(
@@ -43,6 +52,13 @@ def _limiter(url: str, key_prefix: str) -> FixedWindowRateLimiter:
             socket_connect_timeout=_REDIS_TIMEOUT_SECONDS,
         )
     return FixedWindowRateLimiter(storage_from_string(url, **options))
+
+
+def _limiter(url: str, key_prefix: str) -> FixedWindowRateLimiter:
+    # One limiter (one connection pool) per storage per process, even when the first requests
+    # of a new worker arrive together.
+    with _creating:
+        return _new_limiter(url, key_prefix)
 
 
 def limiter() -> FixedWindowRateLimiter:

@@ -24,7 +24,7 @@ from limits.storage import storage_from_string
 from limits.strategies import FixedWindowRateLimiter
 
 from platform_api.throttling import RateLimitedViewMixin
-from platform_api.throttling_storage import _limiter, storage_url, uses_shared_storage
+from platform_api.throttling_storage import _new_limiter, storage_url, uses_shared_storage
 from tests.conftest import bearer
 from tests.factories import AmbassadorFactory, ApiTokenFactory
 
@@ -301,7 +301,7 @@ def test_an_unreachable_budget_store_answers_503(client, rate, two_tokens, setti
     first, _, url = two_tokens
     # Nothing listens on port 1: the connection is refused at once.
     settings.CACHE_URL = "redis://127.0.0.1:1/0"
-    _limiter.cache_clear()
+    _new_limiter.cache_clear()
 
     response = client.get(url, **bearer(first))
 
