@@ -39,10 +39,15 @@ _STATE_ATTRIBUTE = "platform_api_rate_limit"
 
 
 class RateLimiterUnavailable(exceptions.APIException):
-    """The budget store (Redis) does not answer: refuse rather than serve without limits."""
+    """The budget store (Redis) does not answer: refuse rather than serve without limits, as a
+    database outage is answered (503, `Retry-After`)."""
 
     status_code = 503
+    # errors.UNAVAILABLE_MESSAGE and _RETRY_AFTER (errors.py cannot be imported from here: DRF's
+    # settings import this module while errors.py is still loading).
     default_detail = "The service is temporarily unavailable. Please retry shortly."
+    # DRF's exception handler turns `wait` into the Retry-After header.
+    wait = 5
 
 
 @dataclass(frozen=True)

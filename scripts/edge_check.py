@@ -189,15 +189,18 @@ def check_slow_clients(stack: Stack, p99_limit_ms: float) -> None:
             f"the requests took until {elapsed:.1f} s: past the time the attack is sure to last",
         )
     attacked_p99 = p99(under_attack)
+    # A machine whose own p99 is already near the limit (a shared CI host) cannot show the
+    # attack's effect against it: then the attack may cost at most half the baseline again.
+    limit = max(p99_limit_ms, 1.5 * p99(baseline))
     say(
         f"  under attack p50 {statistics.median(under_attack):.1f} ms, p99 {attacked_p99:.1f} ms"
-        f" (limit {p99_limit_ms:.0f} ms)"
+        f" (limit {limit:.0f} ms)"
     )
-    expect(attacked_p99 < p99_limit_ms, f"p99 {attacked_p99:.1f} ms under attack")
+    expect(attacked_p99 < limit, f"p99 {attacked_p99:.1f} ms under attack")
 
     after = stack.timed_requests(20)
     say(f"  after they closed p50 {statistics.median(after):.1f} ms, p99 {p99(after):.1f} ms")
-    expect(p99(after) < p99_limit_ms, f"p99 {p99(after):.1f} ms once the attack closed")
+    expect(p99(after) < limit, f"p99 {p99(after):.1f} ms once the attack closed")
 
 
 # --- 2. Rate limits ------------------------------------------------------------------------------

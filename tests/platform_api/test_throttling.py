@@ -306,6 +306,7 @@ def test_an_unreachable_budget_store_answers_503(client, rate, two_tokens, setti
     response = client.get(url, **bearer(first))
 
     assert response.status_code == 503
+    assert response["Retry-After"] == "5"
     assert response.json() == {
         "message": "The service is temporarily unavailable. Please retry shortly."
     }
