@@ -653,11 +653,51 @@ def soak(args: argparse.Namespace, token: str, seconds: int, connections: int) -
 
 
 def _kept_sections(results: Path) -> str:
-    """Sections other benchmarks own (bench/import_bench.py's), carried over a full run."""
+    """Sections other benchmarks own (bench/import_bench.py's, `--targets proxy`), carried over
+    a full run."""
     if not results.exists():
         return ""
-    found = re.search(r"\n## Bulk import\n.*?(?=\n## |\Z)", results.read_text(), flags=re.DOTALL)
-    return found.group(0) if found else ""
+    text = results.read_text()
+    kept = ""
+    for title in ("Bulk import", "Proxy cost"):
+        found = re.search(rf"\n## {title}\n.*?(?=\n## |\Z)", text, flags=re.DOTALL)
+        kept += found.group(0) if found else ""
+    return kept
+
+
+def write_proxy_cost(results: Path, rows: list[Row], command: str) -> None:
+    """Put the "Proxy cost" section (the service through nginx vs directly, rounds alternating
+    in one run) into RESULTS.md, replacing an older one."""
+    text = results.read_text() if results.exists() else "# Benchmark results\n"
+    text = re.sub(r"\n## Proxy cost\n.*?(?=\n## |\Z)", "\n", text, flags=re.DOTALL).rstrip() + "\n"
+    stamp = datetime.now(UTC).isoformat(timespec="seconds")
+    load = os.getloadavg()
+    lines = [
+        "",
+        "## Proxy cost",
+        "",
+        f"Run {stamp} (load average after it {load[0]:.2f}) with `{command}`: the service's",
+        "gunicorn measured directly and through the deployment's nginx (docker/nginx/, started",
+        "by bench/edge.py in front of the same kind of gunicorn), rounds alternating; medians.",
+        "",
+        "| scenario | direct rps | p50 ms | p99 ms | through nginx rps | p50 ms | p99 ms "
+        "| nginx/direct rps |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for row in rows:
+        direct, proxied = median_load(row.service_rounds), median_load(row.proxy_rounds)
+        ratio = f"{proxied.rps / direct.rps:.2f}x" if direct.rps else "—"
+        lines.append(
+            f"| {row.scenario.name} | {fmt(direct.rps)} | {fmt(direct.p50_ms, 1)} | "
+            f"{fmt(direct.p99_ms, 1)} | {fmt(proxied.rps)} | {fmt(proxied.p50_ms, 1)} | "
+            f"{fmt(proxied.p99_ms, 1)} | {ratio} |"
+        )
+    lines += ["", "Every round:", ""]
+    for row in rows:
+        for label, loads in (("direct", row.service_rounds), ("nginx", row.proxy_rounds)):
+            rounds = ", ".join(f"{load.rps:.1f}" for load in loads)
+            lines.append(f"- {row.scenario.name} {label}: {rounds} rps")
+    results.write_text(text + "\n".join(lines) + "\n")
 
 
 def write_soak(results: Path, lines: list[str], seconds: int) -> None:
@@ -822,6 +862,12 @@ def main() -> None:
         log_rows.append(("S1 service, request log at INFO (one JSON line per request)", load))
         print(f"S1 service with INFO request log: {load.rps:.1f} rps", flush=True)
 
+    if "proxy" in targets:
+        write_proxy_cost(Path(args.results), rows, command)
+        if targets <= {"service", "proxy"}:
+            # Only the proxy's cost was measured: the rest of RESULTS.md stays as it was.
+            print(f"\nproxy cost written to {args.results}")
+            return
     report = render(rows, plans, log_rows, description, command, args)
     Path(args.results).write_text(report + _kept_sections(Path(args.results)))
     print()

@@ -17,6 +17,7 @@
 #   STACK_REDIS_URL     Redis for the rate-limit budgets [redis://127.0.0.1:6379/0]
 #   STACK_WORKERS       gunicorn processes [2]
 #   STACK_SEED          seed_demo arguments ["--ambassadors 50 --orders 400"]; "" skips seeding
+#                       (on a database seeded before: the token is for brand 1)
 #   VENV                the virtual environment [.venv]
 # Anything else the service reads (RATE_LIMIT, RATE_LIMIT_ADDRESS, AXES_*, LOG_LEVEL...) is passed
 # through from the caller's environment. Every start uses fresh rate-limit keys.
