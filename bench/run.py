@@ -653,16 +653,14 @@ def soak(args: argparse.Namespace, token: str, seconds: int, connections: int) -
 
 
 def _kept_sections(results: Path) -> str:
-    """Sections other benchmarks own (bench/import_bench.py's, `--targets proxy`), carried over
-    a full run."""
+    """Sections other benchmarks own (bench/import_*.py's, `--targets proxy`), carried over a
+    full run."""
     if not results.exists():
         return ""
     text = results.read_text()
-    kept = ""
-    for title in ("Bulk import", "Proxy cost"):
-        found = re.search(rf"\n## {title}\n.*?(?=\n## |\Z)", text, flags=re.DOTALL)
-        kept += found.group(0) if found else ""
-    return kept
+    return "".join(
+        re.findall(r"\n## (?:Bulk import|Proxy cost)[^\n]*\n.*?(?=\n## |\Z)", text, flags=re.DOTALL)
+    )
 
 
 def write_proxy_cost(results: Path, rows: list[Row], command: str) -> None:
