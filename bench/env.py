@@ -39,6 +39,11 @@ def bench_env(*, log_level: str = "WARNING", database: str | None = None) -> dic
             # Throttling stays in the request path (its cache round trip is part of the cost)
             # but never rejects: the load generator is one token.
             "RATE_LIMIT": "1000000000/second",
+            "RATE_LIMIT_ADDRESS": "1000000000/second",
+            # Production keeps the budgets in Redis (and refuses to start otherwise): the
+            # limiter's round trips are part of the measured cost.
+            "CACHE_URL": env.get("CACHE_URL", "redis://127.0.0.1:6379/0"),
+            "RATE_LIMIT_KEY_PREFIX": "bench",
             "LOG_LEVEL": log_level,
             "PYTHONPATH": str(ROOT),
             # As the image sets it (docker/Dockerfile): glibc arenas otherwise let worker

@@ -35,6 +35,7 @@ import psycopg
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import fault, pgbouncer
+from bench.edge import nginx_in_front
 from bench.env import BENCH, OUT, PYTHON, bench_env, database_url
 from bench.floor import FloorAmbassadorsQuery, FloorQuery
 
@@ -109,6 +110,8 @@ class Row:
     # their medians.
     service_rounds: list[Load] = field(default_factory=list)
     floor_rounds: list[Load] = field(default_factory=list)
+    # `--targets proxy`: the service through nginx (bench/edge.py), alternating with it.
+    proxy_rounds: list[Load] = field(default_factory=list)
 
 
 # --- tools ---------------------------------------------------------------------------------
@@ -288,7 +291,13 @@ def drain(base: str, workers: int) -> None:
 
 
 def measure_http(
-    scenario: Scenario, prefix: str, token: str, args: argparse.Namespace, log_level: str
+    scenario: Scenario,
+    prefix: str,
+    token: str,
+    args: argparse.Namespace,
+    log_level: str,
+    *,
+    through_proxy: bool = False,
 ) -> Load:
     """Warm up, then measure, on a gunicorn of its own.
 
@@ -297,7 +306,11 @@ def measure_http(
     when wrk stops don't bias its requests/s.
     """
     log_name = f"gunicorn_{scenario.name}_{prefix}_{log_level.lower()}.log"
-    with gunicorn(args, log_level, log_name) as base:
+    with contextlib.ExitStack() as stack:
+        base = stack.enter_context(gunicorn(args, log_level, log_name))
+        if through_proxy:
+            # The deployment's nginx (docker/nginx/) in front of the same gunicorn.
+            base = stack.enter_context(nginx_in_front(base))
         warm = run_wrk(base, scenario, prefix, token, args, args.warmup)
         drain(base, args.workers)
         latency_s = (warm.p50_ms or 0) / 1000 if warm.requests else float(args.warmup)
@@ -704,11 +717,49 @@ def soak(args: argparse.Namespace, token: str, seconds: int, connections: int) -
 
 
 def _kept_sections(results: Path) -> str:
-    """Sections other benchmarks own (bench/import_*.py's), carried over a full run."""
+    """Sections other benchmarks own (bench/import_*.py's, `--targets proxy`), carried over a
+    full run."""
     if not results.exists():
         return ""
     text = results.read_text()
-    return "".join(re.findall(r"\n## Bulk import[^\n]*\n.*?(?=\n## |\Z)", text, flags=re.DOTALL))
+    return "".join(
+        re.findall(r"\n## (?:Bulk import|Proxy cost)[^\n]*\n.*?(?=\n## |\Z)", text, flags=re.DOTALL)
+    )
+
+
+def write_proxy_cost(results: Path, rows: list[Row], command: str) -> None:
+    """Put the "Proxy cost" section (the service through nginx vs directly, rounds alternating
+    in one run) into RESULTS.md, replacing an older one."""
+    text = results.read_text() if results.exists() else "# Benchmark results\n"
+    text = re.sub(r"\n## Proxy cost\n.*?(?=\n## |\Z)", "\n", text, flags=re.DOTALL).rstrip() + "\n"
+    stamp = datetime.now(UTC).isoformat(timespec="seconds")
+    load = os.getloadavg()
+    lines = [
+        "",
+        "## Proxy cost",
+        "",
+        f"Run {stamp} (load average after it {load[0]:.2f}) with `{command}`: the service's",
+        "gunicorn measured directly and through the deployment's nginx (docker/nginx/, started",
+        "by bench/edge.py in front of the same kind of gunicorn), rounds alternating; medians.",
+        "",
+        "| scenario | direct rps | p50 ms | p99 ms | through nginx rps | p50 ms | p99 ms "
+        "| nginx/direct rps |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for row in rows:
+        direct, proxied = median_load(row.service_rounds), median_load(row.proxy_rounds)
+        ratio = f"{proxied.rps / direct.rps:.2f}x" if direct.rps else "—"
+        lines.append(
+            f"| {row.scenario.name} | {fmt(direct.rps)} | {fmt(direct.p50_ms, 1)} | "
+            f"{fmt(direct.p99_ms, 1)} | {fmt(proxied.rps)} | {fmt(proxied.p50_ms, 1)} | "
+            f"{fmt(proxied.p99_ms, 1)} | {ratio} |"
+        )
+    lines += ["", "Every round:", ""]
+    for row in rows:
+        for label, loads in (("direct", row.service_rounds), ("nginx", row.proxy_rounds)):
+            rounds = ", ".join(f"{load.rps:.1f}" for load in loads)
+            lines.append(f"- {row.scenario.name} {label}: {rounds} rps")
+    results.write_text(text + "\n".join(lines) + "\n")
 
 
 def write_soak(results: Path, lines: list[str], seconds: int) -> None:
@@ -778,7 +829,9 @@ def main() -> None:
         "--no-log-check", action="store_true", help="skip the S1 rerun with request logging at INFO"
     )
     parser.add_argument(
-        "--targets", default="service,baseline,floor", help="what to measure, comma-separated"
+        "--targets",
+        default="service,baseline,floor",
+        help="what to measure, comma-separated; proxy: the service through nginx (bench/edge.py)",
     )
     parser.add_argument(
         "--soak",
@@ -895,6 +948,10 @@ def measure(args: argparse.Namespace, command: str) -> None:
             if "service" in targets:
                 row.service_rounds.append(measure_http(sc, "platform", token, args, "WARNING"))
                 report_http(sc, f"service#{number}", row.service_rounds[-1])
+            if "proxy" in targets:
+                proxied = measure_http(sc, "platform", token, args, "WARNING", through_proxy=True)
+                row.proxy_rounds.append(proxied)
+                report_http(sc, f"proxy#{number}", proxied)
             if "floor" in targets:
                 row.floor_rounds.append(measure_floor(pgbench, sc, query, "simple", args))
                 report_floor(sc, f"simple#{number}", row.floor_rounds[-1])
@@ -915,6 +972,12 @@ def measure(args: argparse.Namespace, command: str) -> None:
         log_rows.append(("S1 service, request log at INFO (one JSON line per request)", load))
         print(f"S1 service with INFO request log: {load.rps:.1f} rps", flush=True)
 
+    if "proxy" in targets:
+        write_proxy_cost(Path(args.results), rows, command)
+        if targets <= {"service", "proxy"}:
+            # Only the proxy's cost was measured: the rest of RESULTS.md stays as it was.
+            print(f"\nproxy cost written to {args.results}")
+            return
     report = render(rows, plans, log_rows, description, command, args)
     Path(args.results).write_text(report + _kept_sections(Path(args.results)))
     print()

@@ -14,7 +14,8 @@
 # 5. SIGTERM: gunicorn exits 0 within its graceful timeout.
 #
 # Environment: VENV (default .venv), DATABASE_URL (its server is used; default
-# postgres://postgres@127.0.0.1:5432). Exits non-zero on any failure; cleans up what it made.
+# postgres://postgres@127.0.0.1:5432), CACHE_URL (the Redis for rate limits; default
+# redis://127.0.0.1:6379/0). Exits non-zero on any failure; cleans up what it made.
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -122,7 +123,9 @@ export ALLOWED_HOSTS=localhost
 export TRUST_PROXY_HEADERS=1 FORWARDED_ALLOW_IPS=127.0.0.1
 export HOST=127.0.0.1 WEB_CONCURRENCY=2 GUNICORN_GRACEFUL_TIMEOUT=$GRACEFUL_TIMEOUT
 export DB_WAIT_SECONDS=15 MIGRATE_ON_START=0 LOG_LEVEL=INFO
-unset DATABASE_REPLICA_URLS DATABASE_POOL_SIZE CACHE_URL
+unset DATABASE_REPLICA_URLS DATABASE_POOL_SIZE
+# Production keeps rate-limit budgets in Redis (.ci/run starts it); this run's keys are its own.
+export CACHE_URL="${CACHE_URL:-redis://127.0.0.1:6379/0}" RATE_LIMIT_KEY_PREFIX="$db_name"
 
 if [[ ! -d staticfiles ]]; then
     say "collectstatic (as the image build does)"

@@ -51,10 +51,11 @@ def available_cpus(cpu_max: Path = _CGROUP_CPU_MAX) -> int:
 bind = f"{os.environ.get('HOST', '0.0.0.0')}:{_env_int('PORT', 8000)}"  # noqa: S104 (container)
 
 # --- Workers ---------------------------------------------------------------------------------
-# gthread rather than sync: the service is exposed to a load balancer, not to a buffering
-# nginx, so keep-alive and slow clients must not pin a whole process (sync workers close every
-# connection and block on slow readers). Requests are short and database-bound; 2 threads per
-# process overlap one request's database wait with another's Python work.
+# gthread rather than sync: nginx (docker/nginx/) keeps connections to gunicorn alive, which a
+# sync worker would close after every request. Slow and idle clients are nginx's to absorb
+# (docs/edge.md): gunicorn must never face the internet, its few threads would be pinned.
+# Requests are short and database-bound; 2 threads per process overlap one request's database
+# wait with another's Python work.
 worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "gthread")
 threads = _env_int("GUNICORN_THREADS", 2)
 # One process per core: with 2 threads each that is 2 requests in flight per core, which

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 
+import limits
 from django.core.exceptions import ImproperlyConfigured
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -57,6 +58,18 @@ def env_list(name: str, default: list[str] | None = None) -> list[str]:
     if value is None:
         return list(default or [])
     return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def env_rate(name: str, default: str) -> str | None:
+    """A rate limit such as `600/minute` (`limits` notation); `off`, `none` or `0`: no limit."""
+    rate = env_str(name, default) or default
+    if rate.lower() in {"off", "none", "0"}:
+        return None
+    try:
+        limits.parse(rate)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name} must look like 600/minute or be off: {rate!r}") from exc
+    return rate
 
 
 def env_optional_bool(name: str) -> bool | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import logging.config
 import re
 import time
 import uuid
@@ -34,8 +35,18 @@ class JsonFormatter(logging.Formatter):
         if isinstance(fields, dict):
             payload.update(fields)
         if record.exc_info:
+            # The traceback stays inside the one line: json.dumps escapes its newlines.
             payload["exception"] = self.formatException(record.exc_info)
+        if record.stack_info:
+            payload["stack"] = self.formatStack(record.stack_info)
         return json.dumps(payload, ensure_ascii=False, default=str)
+
+
+def configure_logging(config: dict[str, Any]) -> None:
+    """Django's LOGGING_CONFIG: the settings' LOGGING, and Python warnings through logging (to
+    the `py.warnings` logger, so that they too are JSON lines rather than bare text)."""
+    logging.config.dictConfig(config)
+    logging.captureWarnings(True)
 
 
 def request_id_from(request: HttpRequest) -> str:

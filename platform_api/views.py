@@ -19,10 +19,12 @@ from platform_api.errors import BadQuery, UnprocessableQuery
 from platform_api.ids import parse_id
 from platform_api.negotiation import JsonOnlyNegotiation
 from platform_api.permissions import caller_token
+from platform_api.throttling import RateLimitedViewMixin
 
 
-class PlatformView(viewsets.GenericViewSet[Any]):
-    """JSON only, GET and HEAD only (405 before 401), the path's id parsed once."""
+class PlatformView(RateLimitedViewMixin, viewsets.GenericViewSet[Any]):
+    """JSON only, GET and HEAD only (405 before 401), the path's id parsed once; the rate limit
+    spent before authentication can fail, and `X-RateLimit-*` on every answer (throttling.py)."""
 
     content_negotiation_class = JsonOnlyNegotiation
     http_method_names = ["get", "head"]

@@ -6,16 +6,19 @@ import pytest
 from django.core.cache import cache
 from rest_framework.test import APIClient
 
+from platform_api.throttling_storage import limiter_storage
 from tests.factories import AmbassadorFactory, ApiTokenFactory, BrandFactory
 from tests.php_reference import php_reference
 
 
 @pytest.fixture(autouse=True)
 def _fresh_cache():
-    # Rate-limit budgets live in the cache; each test starts with a full budget.
+    # Each test starts with an empty cache and full rate-limit budgets.
     cache.clear()
+    limiter_storage().reset()
     yield
     cache.clear()
+    limiter_storage().reset()
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ from platform_api.env import (
     env_int,
     env_list,
     env_optional_bool,
+    env_rate,
     env_str,
 )
 
@@ -36,6 +38,8 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "ambassadors",
     "orders",
+    # Admin login brute-force protection (lockouts, and their admin to unlock).
+    "axes",
 ]
 
 MIDDLEWARE = [
@@ -49,6 +53,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "platform_api.errors.DatabaseUnavailableMiddleware",
+    # Last, as django-axes requires: turns a lockout its backend decided into the answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "platform_api.urls"
@@ -129,7 +135,7 @@ DATABASE_ROUTERS = ["platform_api.db_router.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache (rate-limit budgets live here; share it between app servers with Redis) ----------
-CACHE_URL = env_str("CACHE_URL", "locmem://")
+CACHE_URL = env_str("CACHE_URL", "locmem://") or "locmem://"
 
 
 def cache_config(url: str) -> dict[str, Any]:
@@ -147,7 +153,7 @@ def cache_config(url: str) -> dict[str, Any]:
     )
 
 
-CACHES = {"default": cache_config(CACHE_URL or "locmem://")}
+CACHES = {"default": cache_config(CACHE_URL)}
 
 # --- Internationalisation -------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
@@ -165,13 +171,26 @@ STORAGES = {
 
 ADMIN_URL = (env_str("ADMIN_URL", "admin/") or "admin/").strip("/") + "/"
 
+
+# --- Rate limits (platform_api/throttling.py; budgets in Redis when CACHE_URL names one) -----
+RATE_LIMITS: dict[str, str | None] = {
+    # Per token; and per client address for calls without a valid token (failed ones included).
+    "token": env_rate("RATE_LIMIT", "600/minute"),
+    "address": env_rate("RATE_LIMIT_ADDRESS", "60/minute"),
+}
+# Keys in Redis start with this: several deployments (or stacks) may share one Redis database.
+RATE_LIMIT_KEY_PREFIX = env_str("RATE_LIMIT_KEY_PREFIX", "platform-api") or "platform-api"
+# Which proxies' X-Forwarded-For is believed for the client address (addresses or CIDR
+# networks, comma-separated); empty: none, the peer address is the client.
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES")
+
 # --- API ------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     # Bearer first: DRF answers 401 (not 403) only when the first authenticator names a scheme.
     "DEFAULT_AUTHENTICATION_CLASSES": ["platform_api.authentication.BearerTokenAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_THROTTLE_CLASSES": ["platform_api.throttling.TokenRateThrottle"],
-    "DEFAULT_THROTTLE_RATES": {"token": env_str("RATE_LIMIT", "600/minute")},
+    "DEFAULT_THROTTLE_CLASSES": ["platform_api.throttling.PlatformRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": RATE_LIMITS,
     "DEFAULT_RENDERER_CLASSES": ["platform_api.renderers.PhpJsonRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "EXCEPTION_HANDLER": "platform_api.errors.api_exception_handler",
@@ -205,10 +224,30 @@ if TRUST_PROXY_HEADERS:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     USE_X_FORWARDED_HOST = True
 
+# --- Admin login protection (django-axes) ---------------------------------------------------
+# axes' backend first: it refuses a locked-out login before any password is hashed.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Locked after this many failures in a row, per account and, separately, per client address.
+AXES_FAILURE_LIMIT = env_int("ADMIN_LOGIN_FAILURE_LIMIT", 5)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+# How long a lockout lasts; an administrator unlocks sooner by deleting the access attempt in
+# the admin ("Axes" > "Access attempts") or with `manage.py axes_reset`.
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("ADMIN_LOCKOUT_MINUTES", 15))
+AXES_RESET_ON_SUCCESS = True
+# The same client address as the rate limits: X-Forwarded-For only from TRUSTED_PROXIES.
+AXES_CLIENT_IP_CALLABLE = "platform_api.client_address.client_address"
+AXES_COOLOFF_MESSAGE = "Too many failed login attempts: this account or address is locked."
+# The log names who was tried and from where (axes masks both by default); never the password.
+AXES_SENSITIVE_PARAMETERS: list[str] = []
+
 # Last-use time of a token is written at most this often (seconds): no write per request.
 TOKEN_LAST_USED_INTERVAL = env_int("TOKEN_LAST_USED_INTERVAL", 60)
 
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO") or "INFO"
+LOGGING_CONFIG = "platform_api.request_log.configure_logging"
 LOGGING: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -217,6 +256,13 @@ LOGGING: dict[str, Any] = {
     "root": {"handlers": ["console"], "level": "WARNING"},
     "loggers": {
         "platform_api": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
-        "django.request": {"handlers": [], "level": "ERROR", "propagate": False},
+        # Failed admin logins and lockouts (WARNING; INFO is axes' bookkeeping).
+        "axes": {"handlers": ["console"], "level": "WARNING", "propagate": False},
+        # Django's own defaults give these plain-text handlers: replaced, every line is JSON.
+        "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        "py.warnings": {"handlers": ["console"], "level": "WARNING", "propagate": False},
+        # 4xx answers are already in the request log; errors keep their traceback here.
+        "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
     },
 }

@@ -3,9 +3,10 @@
 from django.core.exceptions import ImproperlyConfigured
 
 from platform_api.env import env_bool, env_int, env_list, env_required
+from platform_api.throttling_storage import uses_shared_storage
 
 from .base import *  # noqa: F403
-from .base import database_config
+from .base import CACHE_URL, RATE_LIMITS, database_config
 
 SECRET_KEY = env_required("SECRET_KEY", "a long random value that signs sessions (admin).")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS")
@@ -17,6 +18,15 @@ if not ALLOWED_HOSTS:
     )
 DATABASE_URL = env_required("DATABASE_URL", "e.g. postgres://user:password@host:5432/dbname")
 DATABASES["default"] = database_config(DATABASE_URL)  # noqa: F405
+
+# A per-process budget would let each worker grant the whole budget: with limits on, the
+# budgets must live in Redis, shared by every worker and server.
+if any(RATE_LIMITS.values()) and not uses_shared_storage(CACHE_URL):
+    raise ImproperlyConfigured(
+        "The environment variable CACHE_URL is required: a redis:// (or rediss://, unix://) URL "
+        "where every worker and server keeps the rate-limit budgets (or RATE_LIMIT=off and "
+        "RATE_LIMIT_ADDRESS=off)."
+    )
 
 # DEBUG cannot be turned on here, whatever the environment says.
 DEBUG = False

@@ -9,6 +9,6 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"
 REST_FRAMEWORK = {
     **REST_FRAMEWORK,
     # A high budget so that ordinary tests never trip the limiter; its own tests lower it.
-    "DEFAULT_THROTTLE_RATES": {"token": "100000/minute"},
+    "DEFAULT_THROTTLE_RATES": {"token": "100000/minute", "address": "100000/minute"},
 }
 LOGGING = {"version": 1, "disable_existing_loggers": False}

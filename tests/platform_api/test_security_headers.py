@@ -53,6 +53,9 @@ def production():
         "DATABASE_URL": "sqlite:////nonexistent/never-opened.sqlite3",
         # every attempt to switch DEBUG on must be ignored
         "DEBUG": "1",
+        # without limits production needs no Redis (tests/platform_api/test_throttling.py)
+        "RATE_LIMIT": "off",
+        "RATE_LIMIT_ADDRESS": "off",
     }
     for name in ("SECURE_SSL_REDIRECT", "SECURE_HSTS_SECONDS", "SECURE_HSTS_PRELOAD"):
         env.pop(name, None)

@@ -20,6 +20,8 @@ REQUIRED = {
     "SECRET_KEY": GOOD_SECRET_KEY,
     "ALLOWED_HOSTS": "api.example.com",
     "DATABASE_URL": "sqlite:////tmp/platform-api-settings-check.sqlite3",
+    # rate-limit budgets shared by every worker (nothing connects to it in these checks)
+    "CACHE_URL": "redis://127.0.0.1:6379/0",
 }
 
 
@@ -79,3 +81,19 @@ def test_check_deploy_passes_without_warnings():
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues" in result.stdout
     assert "WARNING" not in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("cache_url", ["locmem://", "dummy://"])
+def test_production_refuses_per_process_rate_limit_budgets(cache_url):
+    result = _run([MANAGE, "check"], **{**REQUIRED, "CACHE_URL": cache_url})
+
+    assert result.returncode != 0
+    assert "The environment variable CACHE_URL is required" in result.stderr
+
+
+def test_production_without_rate_limits_needs_no_redis():
+    env = {**REQUIRED, "CACHE_URL": "locmem://", "RATE_LIMIT": "off", "RATE_LIMIT_ADDRESS": "off"}
+
+    result = _run([MANAGE, "check"], **env)
+
+    assert result.returncode == 0, result.stderr
