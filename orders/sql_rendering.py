@@ -338,3 +338,11 @@ def _statement() -> tuple[str, str]:
     if head.count("%s") != 1 or "%s" in tail:
         raise ValueError("the statement must hold exactly one parameter, in its head")
     return head, tail
+
+
+# The statement's pieces, shared with `cursor_rendering`, which wraps the same page rendering
+# around keyset ids instead of OFFSET ones.
+rendering_statement = _statement
+online_since = _online_since
+quoted_table = _table
+quoted_column = _column

@@ -10,9 +10,17 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from orders import schema
+from orders.cursor_rendering import render_visible_cursor_page
+from orders.keyset import position_from_cursor
 from orders.query import read_orders_query
 from orders.selectors import select_ambassador_orders, visible_ambassador_order_total
 from orders.sql_rendering import render_visible_page
+from platform_api.cursor_pagination import (
+    CURSOR_PARAM,
+    LaravelCursorPagination,
+    cursor_links,
+    decode_cursor,
+)
 from platform_api.db_router import reading_from_replica
 from platform_api.errors import BadQuery, UnprocessableQuery
 from platform_api.ids import parse_id
@@ -63,6 +71,8 @@ class AmbassadorOrderViewSet(viewsets.GenericViewSet[Any]):
                 ):
                     raise exceptions.NotFound(AMBASSADOR_NOT_FOUND) from None
                 raise
+            if CURSOR_PARAM in parameters:
+                return self._cursor_page(request, token, orders, parameters, query.per_page, now)
             visible = render_visible_page(
                 token, orders, number=resolve_page(parameters), per_page=query.per_page, now=now
             )
@@ -71,3 +81,27 @@ class AmbassadorOrderViewSet(viewsets.GenericViewSet[Any]):
         paginator = LaravelPagination()
         paginator.start(request, per_page=query.per_page, total=visible.total, query=parameters)
         return Response(paginator.envelope(visible.page.data, item_count=visible.page.item_count))
+
+    def _cursor_page(
+        self,
+        request: Request,
+        token: Any,
+        orders: Any,
+        parameters: dict[str, Any],
+        per_page: int,
+        now: Any,
+    ) -> Response:
+        cursor = decode_cursor(parameters[CURSOR_PARAM])
+        position = position_from_cursor(orders.ordering, cursor)
+        if position is None:
+            cursor = None  # an undecodable cursor, or one of another sort: the first page
+        page = render_visible_cursor_page(
+            token, orders, position=position, per_page=per_page, now=now
+        )
+        if page is None:
+            raise exceptions.NotFound(AMBASSADOR_NOT_FOUND)
+        links = cursor_links(
+            cursor, has_more=page.has_more, first_item=page.first_item, last_item=page.last_item
+        )
+        paginator = LaravelCursorPagination(request, per_page=per_page, query=parameters)
+        return Response(paginator.envelope(page.page.data, links))
