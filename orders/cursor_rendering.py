@@ -32,8 +32,8 @@ from orders.sql_rendering import (
     online_since,
     quoted_column,
     quoted_table,
-    renders_in_sql,
     rendering_statement,
+    renders_in_sql,
 )
 
 
@@ -172,7 +172,8 @@ def _cursor_page_statement(
         f" AS shown(id, position) ORDER BY shown.position {'ASC' if forward else 'DESC'}"
     )
     keys = [
-        f"(SELECT k.{quoted_column(Order, field)} FROM {order} k WHERE k.{pk} = ends.{end})"
+        f"(SELECT k.{quoted_column(Order, field)} FROM {order} k"  # noqa: S608
+        f" WHERE k.{pk} = ends.{end})"
         for end in ("first_id", "last_id")
         for field in fields
     ]

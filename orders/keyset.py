@@ -48,7 +48,7 @@ def fetch_ordering(ordering: tuple[str, ...], position: KeysetPosition | None) -
     """The order to read rows in: the sort itself, or every key reversed to read backwards."""
     if position is None or position.forward:
         return ordering
-    return tuple(name.removeprefix("-") if name.startswith("-") else f"-{name}" for name in ordering)
+    return tuple(name[1:] if name.startswith("-") else f"-{name}" for name in ordering)
 
 
 def keyset_filter(ordering: tuple[str, ...], position: KeysetPosition) -> Q:

@@ -69,7 +69,7 @@ def expected_order(orders: list[Order], sort: str) -> list[int]:
 
 def walk(client, url: str, link: str, *, limit: int = 50) -> list[dict]:
     """Every page from `url` on, following `link` (`next_page_url` or `prev_page_url`)."""
-    pages = []
+    pages: list[dict] = []
     while url:
         assert len(pages) < limit, "the walk does not end"
         response = client.get(url)
