@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-
 from platform_api_client import http as client_http
+
 from tests.client.faulty_proxy import Plan, start_proxy
 from tests.factories import (
     AmbassadorFactory,
