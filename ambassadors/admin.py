@@ -47,10 +47,13 @@ class AmbassadorAdmin(LargeTableAdmin):
         "An id, an exact email or customer id, or part of a username, first or last name."
     )
     ordering = ("-id_ambassador",)
+    # An id box, not a select of every ambassador of the table.
+    raw_id_fields = ("referrer",)
     fieldsets = (
-        (None, {"fields": ("brand", "firstname", "lastname", "username", "image")}),
+        (None, {"fields": ("brand", "firstname", "lastname", "username", "gender", "image")}),
         ("Contact", {"fields": ("email", "email_tmp", "customer_id")}),
         ("State", {"fields": ("active", "status", "anonymized", "last_action_date")}),
+        ("Community", {"fields": ("referrer", "gamification_score")}),
         ("Dates", {"fields": ("date_insert", "date_update")}),
     )
 

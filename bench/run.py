@@ -663,12 +663,19 @@ def sync_walk(args: argparse.Namespace, token: str, url: str) -> list[str]:
                 "page, HTTP": walk.http_page_walk(base, token),
             }
         )
-    walks += walk.alternate(
-        {
-            "cursor, floor (prepared)": walk.floor_cursor_walk(url),
-            "page, floor (prepared)": walk.floor_page_walk(url),
-        }
-    )
+        walk.time_ends(walks)
+    with (
+        psycopg.connect(url, autocommit=True) as cursor_connection,
+        psycopg.connect(url, autocommit=True) as page_connection,
+    ):
+        floors = walk.alternate(
+            {
+                "cursor, floor (prepared)": walk.floor_cursor_walk(cursor_connection),
+                "page, floor (prepared)": walk.floor_page_walk(page_connection),
+            }
+        )
+        walk.time_ends(floors)
+    walks += floors
     for done in walks:
         print(f"{done.label}: {done.total:.1f} s", flush=True)
     return walk.report(walks)

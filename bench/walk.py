@@ -13,9 +13,10 @@ after the other (one client, no concurrency), following `next_page_url`:
   the numbered pages' statement (`visible_page_sql`).
 
 The cursor and page walks run page by page in turn (`alternate`), so that the shared machine's
-load drifts over both alike. Per walk: the total time, and the cost of the last pages against
-the first (medians of the first and last `ENDS` pages, so one disturbed request does not decide
-it). Each walk also checks that it saw every order exactly once.
+load drifts over both alike. Per walk: the total time, and the cost of its last page against
+its first: after the walks, each walk's first and last pages are asked for again, in turn,
+`ROUNDS` times, and their medians compared. Each walk also checks that it saw every order
+exactly once.
 """
 
 from __future__ import annotations
@@ -34,29 +35,28 @@ import psycopg
 WHALE_ID = 1
 WHALE_ORDERS = 100_000
 PER_PAGE = 100
-ENDS = 10  # pages at each end whose median is compared
+ROUNDS = 30  # first/last page pairs timed after the walks
 MAX_PAGES = WHALE_ORDERS // PER_PAGE + 2
+
+Replay = Callable[[], float]  # asks for one page again; its seconds
 
 
 @dataclass
 class Walk:
-    """One walk: each page's seconds, and how many distinct orders it saw."""
+    """One walk: each page's seconds, how many distinct orders it saw, and its first and last
+    pages to time again (`time_ends`)."""
 
     label: str
     seconds: list[float]
     orders: int
+    replay_first: Replay
+    replay_last: Replay
+    first: float = 0.0  # median seconds of the first page, then of the last, over ROUNDS
+    last: float = 0.0
 
     @property
     def total(self) -> float:
         return sum(self.seconds)
-
-    @property
-    def first(self) -> float:
-        return statistics.median(self.seconds[:ENDS])
-
-    @property
-    def last(self) -> float:
-        return statistics.median(self.seconds[-ENDS:])
 
 
 def _get(url: str, token: str) -> bytes:
@@ -66,7 +66,7 @@ def _get(url: str, token: str) -> bytes:
         return bytes(response.read())
 
 
-Pages = Iterator[tuple[float, list[int]]]  # each page's seconds and order ids
+Pages = Iterator[tuple[float, list[int], Replay]]  # each page's seconds, order ids, replay
 
 
 def alternate(walks: dict[str, Pages]) -> list[Walk]:
@@ -74,6 +74,7 @@ def alternate(walks: dict[str, Pages]) -> list[Walk]:
     the shared machine's load drifts over all of them alike; check each saw every order once."""
     seconds: dict[str, list[float]] = {label: [] for label in walks}
     seen: dict[str, set[int]] = {label: set() for label in walks}
+    replays: dict[str, list[Replay]] = {label: [] for label in walks}
     counts = dict.fromkeys(walks, 0)
     running = dict(walks)
     while running:
@@ -85,6 +86,7 @@ def alternate(walks: dict[str, Pages]) -> list[Walk]:
             seconds[label].append(page[0])
             seen[label].update(page[1])
             counts[label] += len(page[1])
+            replays[label][1:] = [page[2]]  # keep the first and the latest
             if len(seconds[label]) > MAX_PAGES:
                 raise SystemExit(f"{label}: more pages than the whale has orders")
     for label in walks:
@@ -93,17 +95,42 @@ def alternate(walks: dict[str, Pages]) -> list[Walk]:
                 f"{label}: saw {counts[label]} orders, {len(seen[label])} distinct, "
                 f"not {WHALE_ORDERS}"
             )
-    return [Walk(label, seconds[label], len(seen[label])) for label in walks]
+    return [
+        Walk(label, seconds[label], len(seen[label]), replays[label][0], replays[label][-1])
+        for label in walks
+    ]
+
+
+def time_ends(walks: list[Walk], rounds: int = ROUNDS) -> None:
+    """The first and the last page of each walk, asked for again in turn `rounds` times: the
+    medians are each walk's `first` and `last` (the walk's own first pages ran while caches
+    were cold and the machine's load was another)."""
+    timings: dict[str, tuple[list[float], list[float]]] = {w.label: ([], []) for w in walks}
+    for _ in range(rounds):
+        for walk in walks:
+            timings[walk.label][0].append(walk.replay_first())
+            timings[walk.label][1].append(walk.replay_last())
+    for walk in walks:
+        first, last = timings[walk.label]
+        walk.first, walk.last = statistics.median(first), statistics.median(last)
+
+
+def _timed_get(url: str, token: str) -> tuple[float, bytes]:
+    started = time.perf_counter()
+    raw = _get(url, token)
+    return time.perf_counter() - started, raw
 
 
 def _http_walk(token: str, url: str) -> Pages:
     next_url: str | None = url
     while next_url:
-        started = time.perf_counter()
-        raw = _get(next_url, token)
-        elapsed = time.perf_counter() - started
+        elapsed, raw = _timed_get(next_url, token)
         body = orjson.loads(raw)
-        yield elapsed, [order["id_order"] for order in body["data"]]
+
+        def replay(page_url: str = next_url) -> float:
+            return _timed_get(page_url, token)[0]
+
+        yield elapsed, [order["id_order"] for order in body["data"]], replay
         next_url = body["next_page_url"]
 
 
@@ -119,28 +146,38 @@ def http_page_walk(base: str, token: str) -> Pages:
     return _http_walk(token, base + path)
 
 
+def _timed_row(
+    connection: psycopg.Connection[Any], sql: str, params: list[Any]
+) -> tuple[float, tuple[Any, ...]]:
+    started = time.perf_counter()
+    row = connection.execute(sql, params, prepare=True).fetchone()
+    elapsed = time.perf_counter() - started
+    assert row is not None
+    return elapsed, row
+
+
 def _floor_walk(
-    conninfo: str,
+    connection: psycopg.Connection[Any],
     statement: Callable[[int, Any], tuple[str, list[Any]]],
     advance: Callable[[int, tuple[Any, ...]], Any],
 ) -> Pages:
     """`statement(page_number, state)`: a page's SQL; `advance(page_number, row)`: the next
     page's state, or None after the last page. Only the statement's round trip is timed; the
     page's JSON is the row's third column in both statements."""
-    with psycopg.connect(conninfo, autocommit=True) as connection:
-        state: Any = None
-        number = 1
-        while True:
-            sql, params = statement(number, state)
-            started = time.perf_counter()
-            row = connection.execute(sql, params, prepare=True).fetchone()
-            elapsed = time.perf_counter() - started
-            assert row is not None
-            yield elapsed, [order["id_order"] for order in orjson.loads(row[2])]
-            state = advance(number, row)
-            if state is None:
-                return
-            number += 1
+    state: Any = None
+    number = 1
+    while True:
+        sql, params = statement(number, state)
+        elapsed, row = _timed_row(connection, sql, params)
+
+        def replay(sql: str = sql, params: list[Any] = params) -> float:
+            return _timed_row(connection, sql, params)[0]
+
+        yield elapsed, [order["id_order"] for order in orjson.loads(row[2])], replay
+        state = advance(number, row)
+        if state is None:
+            return
+        number += 1
 
 
 def _whale_selection() -> Any:
@@ -158,7 +195,7 @@ def _brand_token() -> Any:
     return ApiToken(kind=ApiToken.Kind.BRAND, brand_id=1)
 
 
-def floor_cursor_walk(conninfo: str) -> Pages:
+def floor_cursor_walk(connection: psycopg.Connection[Any]) -> Pages:
     """The cursor statement the service sends, prepared, page after page from its keys."""
     from orders.cursor_rendering import visible_cursor_page_sql
     from orders.keyset import KeysetPosition
@@ -177,10 +214,10 @@ def floor_cursor_walk(conninfo: str) -> Pages:
             return None
         return KeysetPosition(values=tuple(row[-width:]), forward=True)
 
-    return _floor_walk(conninfo, statement, advance)
+    return _floor_walk(connection, statement, advance)
 
 
-def floor_page_walk(conninfo: str) -> Pages:
+def floor_page_walk(connection: psycopg.Connection[Any]) -> Pages:
     """The numbered-page statement the service sends, prepared, page 1 to the last."""
     from orders.sql_rendering import visible_page_sql
 
@@ -192,15 +229,15 @@ def floor_page_walk(conninfo: str) -> Pages:
     def advance(number: int, row: tuple[Any, ...]) -> Any:
         return number if number * PER_PAGE < row[0] else None  # row: (total, items, data)
 
-    return _floor_walk(conninfo, statement, advance)
+    return _floor_walk(connection, statement, advance)
 
 
 def report(walks: list[Walk]) -> list[str]:
     """The walk section's lines (markdown), with the issue's two targets judged."""
     by_label = {walk.label: walk for walk in walks}
     lines = [
-        "| walk | pages | total (s) | first pages (ms, median) | last pages (ms, median) "
-        "| last / first |",
+        f"| walk | pages | total (s) | first page (ms, median of {ROUNDS}) "
+        f"| last page (ms, median of {ROUNDS}) | last / first |",
         "|---|---:|---:|---:|---:|---:|",
     ]
     for walk in walks:

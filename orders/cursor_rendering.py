@@ -11,7 +11,7 @@ direction (`hasMore` in Laravel's CursorPaginator) and is not rendered.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
@@ -19,6 +19,7 @@ import orjson
 from django.db import connections, router
 
 from ambassadors.models import ApiToken
+from ambassadors.shape import ONLINE_WINDOW_SECONDS
 from orders.keyset import KeysetPosition, cursor_parameters, sort_fields
 from orders.models import Order
 from orders.rendering import render_orders_page
@@ -27,14 +28,8 @@ from orders.selectors import (
     visible_ambassador_order_total,
     visible_ambassador_order_total_sql,
 )
-from orders.sql_rendering import (
-    RenderedPage,
-    online_since,
-    quoted_column,
-    quoted_table,
-    rendering_statement,
-    renders_in_sql,
-)
+from orders.sql_rendering import RenderedPage, page_statement, renders_in_sql
+from platform_api.sql_json import column_sql, table_sql
 
 
 @dataclass(frozen=True)
@@ -101,7 +96,8 @@ def visible_cursor_page_sql(
     statement = _cursor_page_statement(
         visible_sql, ids_sql, tuple(sort_fields(orders.ordering)), forward
     )
-    params = [*visible_params, *ids_params, per_page + 1, per_page, online_since(now), per_page]
+    online_since = now - timedelta(seconds=ONLINE_WINDOW_SECONDS)
+    params = [*visible_params, *ids_params, per_page + 1, per_page, online_since, per_page]
     return statement, params
 
 
@@ -164,15 +160,15 @@ def _cursor_page_statement(
     backwards); `ends` picks the first id read and the last one shown, whose sort keys make the
     page's cursors.
     """
-    head, tail = rendering_statement()
-    order = quoted_table(Order)
-    pk = quoted_column(Order, "pk")
+    head, tail = page_statement()
+    order = table_sql(Order)
+    pk = column_sql(Order, "pk")
     shown = (
         "SELECT shown.id FROM unnest((SELECT ids FROM fetched)[1:%s]) WITH ORDINALITY"  # noqa: S608
         f" AS shown(id, position) ORDER BY shown.position {'ASC' if forward else 'DESC'}"
     )
     keys = [
-        f"(SELECT k.{quoted_column(Order, field)} FROM {order} k"  # noqa: S608
+        f"(SELECT k.{column_sql(Order, field)} FROM {order} k"  # noqa: S608
         f" WHERE k.{pk} = ends.{end})"
         for end in ("first_id", "last_id")
         for field in fields

@@ -2,7 +2,7 @@
 
 from django.db import migrations, models
 
-from platform_api.migration_operations import AddIndexWithoutLocking
+from platform_api.online_migrations import AddIndexOnline
 
 
 class Migration(migrations.Migration):
@@ -15,11 +15,11 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        AddIndexWithoutLocking(
+        AddIndexOnline(
             model_name='order',
             index=models.Index(models.F('ambassador'), models.OrderBy(models.F('total_amount'), descending=True), models.OrderBy(models.F('id_order'), descending=True), name='order_amb_total_amount_idx'),
         ),
-        AddIndexWithoutLocking(
+        AddIndexOnline(
             model_name='order',
             index=models.Index(models.F('ambassador'), models.OrderBy(models.F('total_paid'), descending=True), models.OrderBy(models.F('id_order'), descending=True), name='order_amb_total_paid_idx'),
         ),
