@@ -345,9 +345,7 @@ def test_200_schema_has_the_published_keys_in_the_published_order(openapi):
 
 def test_200_schema_types_are_compatible_with_the_published_page(openapi):
     documented = documented_attributes()
-    for path, schema, example in _walk(
-        openapi, page_schema(openapi), published_example(), ()
-    ):
+    for path, schema, example in _walk(openapi, page_schema(openapi), published_example(), ()):
         if isinstance(example, list):
             continue  # the array itself; its items are walked
         kind = schema["type"]
@@ -371,9 +369,7 @@ def test_200_schema_types_are_compatible_with_the_published_page(openapi):
 def test_200_schema_formats_follow_shape(openapi):
     nodes = {
         path: schema
-        for path, schema, _ in _walk(
-            openapi, page_schema(openapi), published_example(), ()
-        )
+        for path, schema, _ in _walk(openapi, page_schema(openapi), published_example(), ())
     }
     expected_format = {
         shape.Kind.INT: None,
@@ -399,9 +395,7 @@ def test_200_schema_formats_follow_shape(openapi):
 def test_200_schema_nullable_fields_are_the_published_ones_plus_the_envelopes(openapi):
     nullable = {
         path
-        for path, schema, _ in _walk(
-            openapi, page_schema(openapi), published_example(), ()
-        )
+        for path, schema, _ in _walk(openapi, page_schema(openapi), published_example(), ())
         if schema.get("nullable")
     }
 
@@ -411,9 +405,7 @@ def test_200_schema_nullable_fields_are_the_published_ones_plus_the_envelopes(op
 def test_200_schema_enumerates_assignment_and_lang(openapi):
     nodes = {
         path: schema
-        for path, schema, _ in _walk(
-            openapi, page_schema(openapi), published_example(), ()
-        )
+        for path, schema, _ in _walk(openapi, page_schema(openapi), published_example(), ())
     }
 
     assert nodes[("data", "assignment")]["enum"] == [
