@@ -639,6 +639,14 @@ def soak(args: argparse.Namespace, token: str, seconds: int, connections: int) -
     return lines
 
 
+def _kept_sections(results: Path) -> str:
+    """Sections other benchmarks own (bench/import_bench.py's), carried over a full run."""
+    if not results.exists():
+        return ""
+    found = re.search(r"\n## Bulk import\n.*?(?=\n## |\Z)", results.read_text(), flags=re.DOTALL)
+    return found.group(0) if found else ""
+
+
 def write_soak(results: Path, lines: list[str], seconds: int) -> None:
     """Put the soak section into RESULTS.md, replacing an older one."""
     text = results.read_text() if results.exists() else "# Benchmark results\n"
@@ -852,7 +860,7 @@ def main() -> None:
         print(f"S1 service with INFO request log: {load.rps:.1f} rps", flush=True)
 
     report = render(rows, plans, log_rows, description, command, args)
-    Path(args.results).write_text(report)
+    Path(args.results).write_text(report + _kept_sections(Path(args.results)))
     print()
     print(table(rows))
     print(f"\nwritten to {args.results}")
