@@ -147,3 +147,9 @@ def test_rows_end_in_crlf_and_quote_only_where_needed():
     assert data.count('"a,b\r\nc"') == 2
     assert data.endswith("\r\n")
     assert data.startswith("9,42,,42.0,0.0,1.0E+2,0,,OK,")
+
+
+def test_the_import_reads_the_same_layout():
+    from orders import csv_layout
+
+    assert csv_layout.COLUMNS == orders_csv.COLUMNS
