@@ -99,8 +99,11 @@ def run_export(
     report = progress or (lambda written, ahead: None)
     exported: set[int] = set()
     with _open_output(request.out, state, fresh=not resumed) as out:
-        if not resumed and request.format == "csv":
-            out.write(orders_csv.header())
+        if not resumed:
+            if request.format == "csv":
+                out.write(orders_csv.header())
+            # At once: a state left by an earlier export of the same file must not survive
+            # into this one, or a crash before the first page would resume the old one.
             _checkpoint(out, request, state)
         if not state.complete:
             for ambassador_id in _ambassadors(client, request, state):

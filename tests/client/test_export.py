@@ -167,17 +167,26 @@ def test_429_and_503_mid_walk_change_nothing_in_the_file(
     assert "2 retries" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("format", ["jsonl", "csv"])
+@pytest.mark.parametrize(
+    ("format", "hold", "written"),
+    [
+        ("jsonl", 5, 30),  # killed while its 5th request (the 4th page) is in flight
+        ("csv", 5, 30),
+        ("jsonl", 2, 0),  # killed before its first page, over an earlier complete export
+    ],
+)
 def test_a_resumed_export_after_kill_9_equals_an_uninterrupted_one(
-    proxy, plan, live_server, shop, token_env, tmp_path, format
+    proxy, plan, live_server, shop, token_env, tmp_path, format, hold, written
 ):
-    # given: an export killed while its 5th request (the 4th page) is in flight
+    # given: an export killed while its request number `hold` is in flight
     clean, resumed = tmp_path / f"clean.{format}", tmp_path / f"resumed.{format}"
     assert (
         export(live_server.url, token_env, clean, ambassador=shop["seller"].pk, format=format)
         == EXIT_OK
     )
-    plan.hold = 5
+    if not written:
+        export(live_server.url, token_env, resumed, ambassador=shop["seller"].pk, format=format)
+    plan.hold = hold
     command = [
         sys.executable,
         "-m",
@@ -200,13 +209,13 @@ def test_a_resumed_export_after_kill_9_equals_an_uninterrupted_one(
     ]
     process = subprocess.Popen(command, env=os.environ.copy())  # noqa: S603
     try:
-        assert plan.held.wait(GATE_TIMEOUT), "the export never reached its 4th page"
+        assert plan.held.wait(GATE_TIMEOUT), f"the export never sent request {hold}"
     finally:
         process.send_signal(signal.SIGKILL)
         process.wait(GATE_TIMEOUT)
         plan.release.set()
     state = json.loads(resumed.with_name(resumed.name + ".state.json").read_text())
-    assert state["orders"] == 30
+    assert state["orders"] == written
     with open(resumed, "ab") as torn:  # as if the kill came mid-write, after the checkpoint
         torn.write(b'{"id_order":1,"half a li')
 
