@@ -28,8 +28,8 @@ from platform_api.cursor_pagination import (
     decode_cursor,
 )
 from platform_api.db_router import reading_from_replica
+from platform_api.laravel_request import laravel_query
 from platform_api.pagination import laravel_page, resolve_page
-from platform_api.php_query import parse_str, raw_query_string
 from platform_api.views import found_before_query_errors
 
 
@@ -47,7 +47,7 @@ def ambassador_orders_body(
         if ambassador_id is None:
             raise exceptions.NotFound(AMBASSADOR_NOT_FOUND)
         pk = ambassador_id
-        parameters = parse_str(raw_query_string(request))
+        parameters = laravel_query(request)  # after TrimStrings and ConvertEmptyStringsToNull
         with found_before_query_errors(
             lambda: (
                 visible_ambassador_order_total(token=token, ambassador_id=pk, orders=None)
@@ -68,7 +68,6 @@ def ambassador_orders_body(
             raise exceptions.NotFound(AMBASSADOR_NOT_FOUND)
     return laravel_page(
         request,
-        query=parameters,
         per_page=query.per_page,
         total=visible.total,
         data=visible.page.data,
@@ -95,5 +94,5 @@ def _cursor_page(
     links = cursor_links(
         cursor, has_more=page.has_more, first_item=page.first_item, last_item=page.last_item
     )
-    pagination = LaravelCursorPagination(request, per_page=per_page, query=parameters)
+    pagination = LaravelCursorPagination(request, per_page=per_page)
     return pagination.envelope(page.page.data, links)

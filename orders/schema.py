@@ -173,7 +173,10 @@ ambassador_orders_schema = extend_schema(
         "order: 401, 403, 404. Filters follow spatie/laravel-query-builder: `filter[name]=a,b` "
         "means any of `a`, `b`. Every page URL in the body keeps the request's other query "
         "parameters, `page` last. With `cursor` in the query (empty for the first page), cursor "
-        "pages instead (Laravel's CursorPaginator): no count, the same cost at any depth."
+        "pages instead (Laravel's CursorPaginator): no count, the same cost at any depth. As "
+        "in a default Laravel application, values are trimmed "
+        "(TrimStrings) and empty ones are null (ConvertEmptyStringsToNull) before anything reads "
+        "them, and bodies are PHP `json_encode` bytes (`\\/`, `\\uXXXX`)."
     ),
     tags=["Platform"],
     parameters=PARAMETERS,

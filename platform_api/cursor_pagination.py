@@ -17,7 +17,9 @@ from typing import Any
 
 from rest_framework.request import Request
 
-from platform_api.php_query import PhpValue, http_build_query
+from platform_api.laravel_request import request_page_urls
+from platform_api.php_json import php_json_dumps
+from platform_api.php_query import PhpValue
 
 CURSOR_PARAM = "cursor"
 _POINTS_TO_NEXT = "_pointsToNextItems"
@@ -34,15 +36,8 @@ class Cursor:
     def encode(self) -> str:
         """`Cursor::encode()`: base64url of PHP's `json_encode`, padding dropped."""
         payload = {**self.parameters, _POINTS_TO_NEXT: self.points_to_next_items}
-        text = php_json_encode(payload)
-        encoded = base64.b64encode(text.encode("ascii")).decode("ascii")
+        encoded = base64.b64encode(php_json_dumps(payload)).decode("ascii")
         return encoded.replace("+", "-").replace("/", "_").replace("=", "")
-
-
-def php_json_encode(value: Any) -> str:
-    """PHP's `json_encode` with its default flags, for the scalars a cursor holds: compact,
-    `/` written `\\/`, non-ASCII as `\\uXXXX`."""
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=True).replace("/", "\\/")
 
 
 def decode_cursor(value: PhpValue | None) -> Cursor | None:
@@ -101,22 +96,20 @@ def cursor_links(
 class LaravelCursorPagination:
     """The envelope of `CursorPaginator::toArray()` for one request, keys in Laravel's order."""
 
-    def __init__(self, request: Request, *, per_page: int, query: dict[str, PhpValue]) -> None:
+    def __init__(self, request: Request, *, per_page: int) -> None:
         self.per_page = per_page
-        self._path = request.build_absolute_uri(request.path).rstrip("/")
-        # `AbstractCursorPaginator::url()`: the other parameters in order, `cursor` last.
-        others = http_build_query({k: v for k, v in query.items() if k != CURSOR_PARAM})
-        self._url_head = f"{self._path}?{others}{'&' if others else ''}{CURSOR_PARAM}="
+        # `AbstractCursorPaginator::url()`: Laravel's query without `cursor`, then `cursor`.
+        self._urls = request_page_urls(request, CURSOR_PARAM)
 
     def envelope(self, data: Any, links: CursorLinks) -> dict[str, Any]:
         next_cursor = links.next_cursor.encode() if links.next_cursor else None
         prev_cursor = links.prev_cursor.encode() if links.prev_cursor else None
         return {
             "data": data,
-            "path": self._path,
+            "path": self._urls.path,
             "per_page": self.per_page,
             "next_cursor": next_cursor,
-            "next_page_url": self._url_head + next_cursor if next_cursor else None,
+            "next_page_url": self._urls.url(next_cursor) if next_cursor else None,
             "prev_cursor": prev_cursor,
-            "prev_page_url": self._url_head + prev_cursor if prev_cursor else None,
+            "prev_page_url": self._urls.url(prev_cursor) if prev_cursor else None,
         }

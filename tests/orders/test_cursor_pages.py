@@ -234,3 +234,16 @@ def test_both_renderers_write_the_same_bytes(brand_client, crowded_seller, sort,
 
     assert sql_pages == python_pages
     assert len(sql_pages) == 5
+
+
+def test_cursor_urls_are_laravels_query_with_the_cursor_last(brand_client, crowded_seller):
+    url = f"{orders_url(crowded_seller.pk)}?flag=&cursor=&per_page=%205&page=2"
+
+    body = brand_client.get(url).json()
+
+    # Empty values are null (absent), values trimmed, `page` kept, `cursor` last.
+    assert body["next_page_url"] == (
+        f"http://testserver{orders_url(crowded_seller.pk)}?per_page=5&page=2"
+        f"&cursor={body['next_cursor']}"
+    )
+    assert len(body["data"]) == 5
