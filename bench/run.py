@@ -640,11 +640,11 @@ def soak(args: argparse.Namespace, token: str, seconds: int, connections: int) -
 
 
 def _kept_sections(results: Path) -> str:
-    """Sections other benchmarks own (bench/import_bench.py's), carried over a full run."""
+    """Sections other benchmarks own (bench/import_*.py's), carried over a full run."""
     if not results.exists():
         return ""
-    found = re.search(r"\n## Bulk import\n.*?(?=\n## |\Z)", results.read_text(), flags=re.DOTALL)
-    return found.group(0) if found else ""
+    text = results.read_text()
+    return "".join(re.findall(r"\n## Bulk import[^\n]*\n.*?(?=\n## |\Z)", text, flags=re.DOTALL))
 
 
 def write_soak(results: Path, lines: list[str], seconds: int) -> None:
