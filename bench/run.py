@@ -775,6 +775,50 @@ def write_soak(results: Path, lines: list[str], seconds: int) -> None:
     results.write_text(text)
 
 
+def sync_walk(args: argparse.Namespace, token: str, url: str) -> list[str]:
+    """bench/walk.py's walks: over HTTP (one client, one gunicorn), then PostgreSQL's floor."""
+    from bench import walk
+
+    with gunicorn(args, "WARNING", "gunicorn_walk.log") as base:
+        walks = walk.alternate(
+            {
+                "cursor, HTTP": walk.http_cursor_walk(base, token),
+                "page, HTTP": walk.http_page_walk(base, token),
+            }
+        )
+        walk.time_ends(walks)
+    with (
+        psycopg.connect(url, autocommit=True) as cursor_connection,
+        psycopg.connect(url, autocommit=True) as page_connection,
+    ):
+        floors = walk.alternate(
+            {
+                "cursor, floor (prepared)": walk.floor_cursor_walk(cursor_connection),
+                "page, floor (prepared)": walk.floor_page_walk(page_connection),
+            }
+        )
+        walk.time_ends(floors)
+    walks += floors
+    for done in walks:
+        print(f"{done.label}: {done.total:.1f} s", flush=True)
+    return walk.report(walks)
+
+
+def write_section(results: Path, title: str, lines: list[str], command: str) -> None:
+    """Put a `## title` section into RESULTS.md, replacing an older one."""
+    text = results.read_text() if results.exists() else "# Benchmark results\n"
+    pattern = rf"\n## {re.escape(title)}\n.*?(?=\n## |\Z)"
+    text = re.sub(pattern, "\n", text, flags=re.DOTALL).rstrip() + "\n"
+    stamp = datetime.now(UTC).isoformat(timespec="seconds")
+    load = os.getloadavg()
+    text += (
+        f"\n## {title}\n\nRun {stamp} (load average {load[0]:.2f}) with `{command}`.\n\n"
+        + "\n".join(lines)
+        + "\n"
+    )
+    results.write_text(text)
+
+
 # --- main ----------------------------------------------------------------------------------
 
 SCENARIOS = [
@@ -841,6 +885,12 @@ def main() -> None:
         help="only run the memory soak (S1 at 32 connections) and add it to the results",
     )
     parser.add_argument(
+        "--walk",
+        action="store_true",
+        help="only walk all of the whale's orders by cursor and by page (and their floors) "
+        "and add the comparison to the results",
+    )
+    parser.add_argument(
         "--pgbouncer",
         action="store_true",
         help="the service reaches PostgreSQL through Debian's PgBouncer in transaction mode "
@@ -893,6 +943,12 @@ def measure(args: argparse.Namespace, command: str) -> None:
         _connections.close_all()
         lines = soak(args, token, args.soak, connections=32)
         write_soak(Path(args.results), lines, args.soak)
+        print("\n".join(lines))
+        return
+    if args.walk:
+        connections.close_all()
+        lines = sync_walk(args, token, url)
+        write_section(Path(args.results), "Walk", lines, command)
         print("\n".join(lines))
         return
     wanted = set(args.only.split(","))

@@ -166,6 +166,19 @@ class Order(models.Model):
                 name="order_amb_date_update_idx",
             ),
             models.Index("ambassador", models.F("id_order").desc(), name="order_amb_id_order_idx"),
+            # Cursor pages by amount: the keyset starts its range scan at the cursor in these.
+            models.Index(
+                "ambassador",
+                models.F("total_amount").desc(),
+                models.F("id_order").desc(),
+                name="order_amb_total_amount_idx",
+            ),
+            models.Index(
+                "ambassador",
+                models.F("total_paid").desc(),
+                models.F("id_order").desc(),
+                name="order_amb_total_paid_idx",
+            ),
             models.Index(fields=["id_order_external"], name="order_external_idx"),
             models.Index(fields=["customer_id"], name="order_customer_idx"),
         ]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, PolymorphicProxySerializer, extend_schema
 from rest_framework import serializers
 
 from ambassadors.selectors import AMBASSADOR_NOT_FOUND
@@ -24,6 +24,8 @@ from platform_api.schema import (
     TEXT_ITEM,
     WHOLE_OR_FLOAT_DESCRIPTION,
     WholeOrFloatField,
+    cursor_page_component,
+    cursor_parameter,
     error_responses,
     filter_parameter,
     id_parameter,
@@ -87,6 +89,7 @@ ORDER = shape_component(
     },
 )
 PAGE = page_component("AmbassadorOrdersPage", ORDER, "order")
+CURSOR_PAGE = cursor_page_component("AmbassadorOrdersCursorPage", ORDER, "order")
 
 
 # --- Query parameters -----------------------------------------------------------------------
@@ -129,6 +132,7 @@ if set(_FILTER_DESCRIPTIONS) != set(OrderFilterSet.base_filters):
 PARAMETERS = [
     id_parameter("ambassador_id", "The ambassador id"),
     *page_parameters("orders"),
+    cursor_parameter("orders"),
     sort_parameter(ORDER_PARAMETERS, ("largest first", "-total_amount,date_order")),
     *(filter_parameter(name, *_FILTER_DESCRIPTIONS[name]) for name in OrderFilterSet.base_filters),
     *HEADER_PARAMETERS,
@@ -138,7 +142,16 @@ PARAMETERS = [
 # --- Responses ------------------------------------------------------------------------------
 
 RESPONSES = {
-    200: OpenApiResponse(PAGE, description="returns all ambassadors (paginated)"),
+    200: OpenApiResponse(
+        PolymorphicProxySerializer(
+            component_name="AmbassadorOrdersResponse",
+            serializers=[PAGE, CURSOR_PAGE],
+            resource_type_field_name=None,
+            many=False,  # one envelope, not an array, although the view is a list
+        ),
+        description="returns all ambassadors (paginated): a length-aware page, or a cursor "
+        "page when the query has `cursor`",
+    ),
     **error_responses(
         forbidden="a guest token, or an ambassador token asking for another ambassador's orders",
         not_found=(
@@ -159,7 +172,9 @@ ambassador_orders_schema = extend_schema(
         "brand; ambassador tokens only their own id; guest tokens nothing. Checks run in this "
         "order: 401, 403, 404. Filters follow spatie/laravel-query-builder: `filter[name]=a,b` "
         "means any of `a`, `b`. Every page URL in the body keeps the request's other query "
-        "parameters, `page` last. As in a default Laravel application, values are trimmed "
+        "parameters, `page` last. With `cursor` in the query (empty for the first page), cursor "
+        "pages instead (Laravel's CursorPaginator): no count, the same cost at any depth. As "
+        "in a default Laravel application, values are trimmed "
         "(TrimStrings) and empty ones are null (ConvertEmptyStringsToNull) before anything reads "
         "them, and bodies are PHP `json_encode` bytes (`\\/`, `\\uXXXX`)."
     ),

@@ -12,6 +12,7 @@ from django.db.models import Func, IntegerField, QuerySet, Subquery, Value
 from ambassadors.models import Ambassador, ApiToken
 from ambassadors.selectors import audience_of, visible_ambassadors
 from orders.filters import OrderFilterSet, apply_order_filters
+from orders.keyset import KeysetPosition, fetch_ordering, keyset_filter
 from orders.models import Order
 from platform_api.compiled_sql import CompiledQueryFamily
 from platform_api.filters import cleaned_filters
@@ -45,6 +46,25 @@ class OrderSelection:
             values={"ambassador_id": self.ambassador_id, "filters": self.filters},
         )
 
+    def keyset(self, position: KeysetPosition | None) -> QuerySet[Order]:
+        """The orders past a cursor's `position` (all of them for None), in reading order: the
+        sort's, or reversed when reading backwards from the position."""
+        return _keyset(self.ambassador_id, self.filters, self.ordering, position)
+
+    def keyset_ids_sql(self, alias: str, position: KeysetPosition | None) -> tuple[str, list[Any]]:
+        """SQL selecting the ids of `keyset(position)` in reading order, and its parameters,
+        compiled once per sort, direction and filter shape; a caller may append LIMIT."""
+        forward = position is None or position.forward
+        return _KEYSET_IDS.bind(
+            alias,
+            key=(self.ordering, forward, position is None),
+            values={
+                "ambassador_id": self.ambassador_id,
+                "filters": self.filters,
+                "position": None if position is None else list(position.values),
+            },
+        )
+
 
 def select_ambassador_orders(
     *, ambassador_id: int, filters: Mapping[str, Any], ordering: list[str]
@@ -71,11 +91,11 @@ def visible_ambassador_order_total(
 
 
 def visible_ambassador_order_total_sql(
-    alias: str, *, token: ApiToken, ambassador_id: int, orders: OrderSelection
+    alias: str, *, token: ApiToken, ambassador_id: int, orders: OrderSelection | None
 ) -> tuple[str, list[Any]]:
     """The query of `visible_ambassador_order_total` and its parameters, for a statement that
-    embeds it: one row of one column (the total), or no row when the caller may not see the
-    ambassador."""
+    embeds it: one row of one column (the total, 0 when `orders` is None), or no row when the
+    caller may not see the ambassador."""
     counted, values = _visible_total_arguments(token, ambassador_id, orders)
     return _VISIBLE_TOTAL.bind(alias, key=counted, values=values)
 
@@ -96,6 +116,25 @@ def _selected(ambassador_id: int, filters: dict[str, Any]) -> QuerySet[Order]:
 def _build_order_ids(ordering: Hashable, values: dict[str, Any]) -> QuerySet[Any]:
     assert isinstance(ordering, tuple)
     return _selected(values["ambassador_id"], values["filters"]).order_by(*ordering).values("pk")
+
+
+def _keyset(
+    ambassador_id: int,
+    filters: dict[str, Any],
+    ordering: tuple[str, ...],
+    position: KeysetPosition | None,
+) -> QuerySet[Order]:
+    orders = _selected(ambassador_id, filters)
+    if position is not None:
+        orders = orders.filter(keyset_filter(ordering, position))
+    return orders.order_by(*fetch_ordering(ordering, position))
+
+
+def _build_keyset_ids(key: Hashable, values: dict[str, Any]) -> QuerySet[Any]:
+    assert isinstance(key, tuple)
+    ordering, forward, first_page = key
+    position = None if first_page else KeysetPosition(tuple(values["position"]), forward)
+    return _keyset(values["ambassador_id"], values["filters"], ordering, position).values("pk")
 
 
 def _build_visible_total(counted: Hashable, values: dict[str, Any]) -> QuerySet[Any]:
@@ -122,4 +161,5 @@ class CountAll(Func):
 
 
 _ORDER_IDS = CompiledQueryFamily(_build_order_ids)
+_KEYSET_IDS = CompiledQueryFamily(_build_keyset_ids)
 _VISIBLE_TOTAL = CompiledQueryFamily(_build_visible_total)

@@ -19,6 +19,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Hashable, Iterator, Sequence
 from datetime import UTC, datetime
+from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
@@ -32,8 +33,8 @@ from django.db.models.query import ModelIterable
 _INT_SENTINEL_BASE = -2_046_019_000
 _TEXT_SENTINEL = "\x1fsentinel:{name}\x1f"
 
-ParamType = type[int] | type[str] | type[datetime]
-PARAM_TYPES: tuple[ParamType, ...] = (int, str, datetime)
+ParamType = type[int] | type[str] | type[datetime] | type[Decimal]
+PARAM_TYPES: tuple[ParamType, ...] = (int, str, datetime, Decimal)
 
 
 def _sentinel(kind: type, index: int, name: str) -> Any:
@@ -43,7 +44,10 @@ def _sentinel(kind: type, index: int, name: str) -> Any:
         return _TEXT_SENTINEL.format(name=name)
     if kind is datetime:
         return datetime(1, 1, 1 + index // 1_000_000, microsecond=index % 1_000_000, tzinfo=UTC)
-    raise TypeError(f"{name}: only int, str and datetime parameters can be compiled")
+    if kind is Decimal:
+        # Every backend binds decimals as they are; a fraction keeps it apart from the int ones.
+        return Decimal(_INT_SENTINEL_BASE - index) - Decimal("0.25")
+    raise TypeError(f"{name}: only int, str, datetime and Decimal parameters can be compiled")
 
 
 # A slot is a parameter of the compiled SQL: (name of the value to put there, how Django adapted
@@ -158,7 +162,7 @@ class CompiledQueryFamily:
 
     `key` is any hashable the SQL depends on as a whole (a sort order, a flag). `values` is a
     tree of dicts, lists, tuples and dataclasses whose leaves are parameters (int, str,
-    datetime) or constants (None, bools): its *shape* keeps the containers, their keys and
+    datetime, Decimal) or constants (None, bools): its *shape* keeps the containers, their keys and
     lengths, the constants and the parameters' types; the parameters' values are filled in
     per call.
     """

@@ -184,6 +184,52 @@ def page_component(
     return page
 
 
+def cursor_page_component(
+    name: str, item: serializers.Serializer[Any], noun: str
+) -> serializers.Serializer[Any]:
+    """Laravel's CursorPaginator::toArray() around `item`s, keys in its order
+    (platform_api/cursor_pagination.py); `noun` names one item in the descriptions."""
+    page = inline_serializer(
+        name=name,
+        fields={
+            "data": item.__class__(many=True),
+            "path": serializers.URLField(help_text="The page URL without its query string."),
+            "per_page": serializers.IntegerField(),
+            "next_cursor": serializers.CharField(
+                allow_null=True,
+                help_text=f"The cursor of the page after this one; null when no {noun} follows.",
+            ),
+            "next_page_url": serializers.URLField(
+                allow_null=True, help_text="This URL with `cursor=<next_cursor>`, or null."
+            ),
+            "prev_cursor": serializers.CharField(
+                allow_null=True,
+                help_text="The cursor of the page before this one; null on the first page.",
+            ),
+            "prev_page_url": serializers.URLField(
+                allow_null=True, help_text="This URL with `cursor=<prev_cursor>`, or null."
+            ),
+        },
+    )
+    extend_schema_serializer(many=False)(page.__class__)
+    return page
+
+
+def cursor_parameter(noun: str) -> OpenApiParameter:
+    """`cursor`: its presence selects cursor pages."""
+    return OpenApiParameter(
+        "cursor",
+        {"type": "string"},
+        description=f"Cursor pagination, for tools that walk all the {noun}: present (empty for "
+        "the first page), the body is Laravel's CursorPaginator envelope instead, keyset pages "
+        "over the same sort and filters, without a count, at the same cost at any depth; "
+        "follow `next_page_url` (or pass `next_cursor`). Cursors are opaque (Laravel's "
+        "encoding); one that does not decode, or was made for another sort, is the first "
+        "page. `page` is then ignored.",
+        examples=[OpenApiExample("first cursor page", value="")],
+    )
+
+
 MESSAGE = inline_serializer(name="Message", fields={"message": serializers.CharField()})
 VALIDATION_ERRORS = inline_serializer(
     name="ValidationErrors",

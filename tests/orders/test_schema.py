@@ -75,6 +75,12 @@ def response_schema(openapi: dict[str, Any], status: int) -> dict[str, Any]:
     return operation(openapi)["responses"][str(status)]["content"]["application/json"]["schema"]
 
 
+def page_schema(openapi: dict[str, Any], *, cursor: bool = False) -> dict[str, Any]:
+    """The 200's length-aware page, or its cursor page: the two alternatives of its oneOf."""
+    alternatives = resolve(openapi, response_schema(openapi, 200))["oneOf"]
+    return resolve(openapi, alternatives[1 if cursor else 0])
+
+
 # --- OpenAPI 3.0 -> JSON Schema, to validate real bodies with jsonschema ---------------------
 
 
@@ -224,6 +230,7 @@ def test_every_query_parameter_is_documented(openapi):
         ("path", "id"),
         ("query", "page"),
         ("query", "per_page"),
+        ("query", "cursor"),
         ("query", "sort"),
         *(
             ("query", f"filter[{name}]")
@@ -345,16 +352,14 @@ def _walk(
 
 
 def test_200_schema_has_the_published_keys_in_the_published_order(openapi):
-    nodes = _walk(openapi, response_schema(openapi, 200), published_example(), ())
+    nodes = _walk(openapi, page_schema(openapi), published_example(), ())
 
     assert len(nodes) > 70
 
 
 def test_200_schema_types_are_compatible_with_the_published_page(openapi):
     documented = documented_attributes()
-    for path, schema, example in _walk(
-        openapi, response_schema(openapi, 200), published_example(), ()
-    ):
+    for path, schema, example in _walk(openapi, page_schema(openapi), published_example(), ()):
         if isinstance(example, list):
             continue  # the array itself; its items are walked
         kind = schema["type"]
@@ -378,9 +383,7 @@ def test_200_schema_types_are_compatible_with_the_published_page(openapi):
 def test_200_schema_formats_follow_shape(openapi):
     nodes = {
         path: schema
-        for path, schema, _ in _walk(
-            openapi, response_schema(openapi, 200), published_example(), ()
-        )
+        for path, schema, _ in _walk(openapi, page_schema(openapi), published_example(), ())
     }
     expected_format = {
         shape.Kind.INT: None,
@@ -406,9 +409,7 @@ def test_200_schema_formats_follow_shape(openapi):
 def test_200_schema_nullable_fields_are_the_published_ones_plus_the_envelopes(openapi):
     nullable = {
         path
-        for path, schema, _ in _walk(
-            openapi, response_schema(openapi, 200), published_example(), ()
-        )
+        for path, schema, _ in _walk(openapi, page_schema(openapi), published_example(), ())
         if schema.get("nullable")
     }
 
@@ -418,9 +419,7 @@ def test_200_schema_nullable_fields_are_the_published_ones_plus_the_envelopes(op
 def test_200_schema_enumerates_assignment_and_lang(openapi):
     nodes = {
         path: schema
-        for path, schema, _ in _walk(
-            openapi, response_schema(openapi, 200), published_example(), ()
-        )
+        for path, schema, _ in _walk(openapi, page_schema(openapi), published_example(), ())
     }
 
     assert nodes[("data", "assignment")]["enum"] == [
@@ -483,7 +482,31 @@ def test_real_200_bodies_validate_against_the_schema(
     body = response.json()
     assert len(body["data"]) == data_size
     assert_valid(openapi, response_schema(openapi, 200), body)
-    assert list(body) == list(resolve(openapi, response_schema(openapi, 200))["properties"])
+    assert list(body) == list(page_schema(openapi)["properties"])
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"cursor": ""},
+        {"cursor": "", "per_page": "4", "sort": "total_amount"},  # a next cursor, no previous
+        {"cursor": "not a cursor", "per_page": "100"},  # the first page, alone
+    ],
+)
+def test_real_cursor_pages_validate_against_the_schema(
+    openapi, brand_client, ambassador_with_orders, query
+):
+    url = ROUTE.format(id=ambassador_with_orders.pk)
+    first = brand_client.get(url, query).json()
+    pages = [first]
+    if first["next_page_url"]:  # a middle page has both cursors
+        pages.append(brand_client.get(first["next_page_url"]).json())
+
+    for body in pages:
+        assert_valid(openapi, response_schema(openapi, 200), body)
+        assert list(body) == list(page_schema(openapi, cursor=True)["properties"])
+        with pytest.raises(jsonschema.ValidationError):
+            assert_valid(openapi, page_schema(openapi), body)  # not a length-aware page
 
 
 def test_a_body_that_breaks_the_schema_is_caught(openapi, brand_client, ambassador_with_orders):

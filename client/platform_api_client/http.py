@@ -1,0 +1,134 @@
+"""GET with retries: exponential backoff with jitter, `Retry-After` honoured on 429 and 503,
+connection errors and timeouts retried too, whole bodies read inside the retried call.
+
+requests (with urllib3) does the HTTP; the retry loop is here rather than in urllib3's `Retry`
+because urllib3 retries only until the headers arrive, and a body cut off midway (a dropped
+connection, a read timeout during a 5 MB page) must be retried as well. urllib3 still parses
+`Retry-After` (seconds or an HTTP date).
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import requests
+from urllib3.exceptions import InvalidHeader
+from urllib3.util.retry import Retry
+
+from platform_api_client import __version__
+from platform_api_client.errors import (
+    Forbidden,
+    InvalidQuery,
+    NotFound,
+    PlatformApiError,
+    Unauthorized,
+    Unavailable,
+    UnexpectedResponse,
+)
+from platform_api_client.rawjson import MalformedJson, loads
+
+RETRIED_STATUSES = frozenset({429, 502, 503, 504})
+# Tests replace it to record the pauses instead of waiting them out.
+sleep = time.sleep
+
+
+@dataclass
+class RetryPolicy:
+    """How often and how long to retry: `attempts` in all (the first included); pauses of
+    `backoff * 2**n` seconds (capped at `max_backoff`, with full jitter), or what `Retry-After`
+    says, capped at `max_retry_after`."""
+
+    attempts: int = 8
+    backoff: float = 0.5
+    max_backoff: float = 30.0
+    max_retry_after: float = 120.0
+
+    def pause(self, retry: int, retry_after: float | None) -> float:
+        if retry_after is not None:
+            return min(max(retry_after, 0.0), self.max_retry_after)
+        return random.uniform(0, min(self.max_backoff, self.backoff * 2**retry))
+
+
+@dataclass
+class Transport:
+    """A session bound to one API: base URL, token, timeouts, retries; counts its retries."""
+
+    base_url: str
+    token: str
+    timeout: float = 30.0
+    policy: RetryPolicy = field(default_factory=RetryPolicy)
+    session: requests.Session = field(default_factory=requests.Session)
+    retries: int = 0
+
+    def get(self, path: str, params: list[tuple[str, str]] | None = None) -> tuple[str, Any]:
+        """The body of `GET path?params` (text, and parsed with numbers as Decimal).
+
+        Raises the `PlatformApiError` matching the answer once retries are exhausted.
+        """
+        url = self.base_url.rstrip("/") + path
+        headers = {
+            "Authorization": f"Bearer {self.token}",
+            "Accept": "application/json",
+            "User-Agent": f"platform-api-client/{__version__}",
+        }
+        for attempt in range(self.policy.attempts):
+            last = attempt == self.policy.attempts - 1
+            try:
+                response = self.session.get(
+                    url, params=params, headers=headers, timeout=self.timeout
+                )
+                text = response.content.decode("utf-8", errors="replace")
+            except (requests.ConnectionError, requests.Timeout) as exc:
+                if last:
+                    raise Unavailable(f"cannot reach the API: {exc}", url=url) from exc
+                self._pause(attempt, None)
+                continue
+            status = response.status_code
+            if status in RETRIED_STATUSES and not last:
+                self._pause(attempt, _retry_after(response))
+                continue
+            return text, _parsed(status, text, response.url)
+        raise AssertionError("unreachable: the last attempt returns or raises")
+
+    def _pause(self, attempt: int, retry_after: float | None) -> None:
+        self.retries += 1
+        sleep(self.policy.pause(attempt, retry_after))
+
+
+def _retry_after(response: requests.Response) -> float | None:
+    value = response.headers.get("Retry-After")
+    if not value:
+        return None
+    try:
+        return Retry().parse_retry_after(value)
+    except InvalidHeader:
+        return None
+
+
+def _parsed(status: int, text: str, url: str) -> Any:
+    try:
+        body = loads(text) if text else None
+    except MalformedJson:
+        body = None
+    if 200 <= status < 300:
+        if body is None:
+            raise UnexpectedResponse(
+                "the API answered something that is not JSON", status=status, url=url
+            )
+        return body
+    message = body.get("message") if isinstance(body, dict) else None
+    message = str(message) if message else f"HTTP {status}"
+    kinds: dict[int, type[PlatformApiError]] = {401: Unauthorized, 403: Forbidden, 404: NotFound}
+    if status in kinds:
+        raise kinds[status](message, status=status, url=url)
+    if status in (400, 422):
+        errors = body.get("errors") if isinstance(body, dict) else None
+        raise InvalidQuery(
+            message, errors=errors if isinstance(errors, dict) else None, status=status, url=url
+        )
+    if status in RETRIED_STATUSES or status >= 500:
+        raise Unavailable(message, status=status, url=url)
+    raise UnexpectedResponse(message, status=status, url=url)
