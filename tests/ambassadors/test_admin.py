@@ -16,8 +16,9 @@ pytestmark = pytest.mark.django_db
 
 # Session, user, the count, the page's rows and the brand filter's choices.
 MAX_CHANGELIST_QUERIES = 6
-# Session, user, the row (with the related rows it shows), a raw-id or choice widget.
-MAX_CHANGE_QUERIES = 4
+# Session, user, the row (with the related rows it shows), a raw-id or choice widget; an
+# ambassador's page also counts their credited orders and their purchases.
+MAX_CHANGE_QUERIES = 6
 
 
 def _rows(model: type, count: int) -> None:
@@ -133,27 +134,35 @@ def _secret_from(page: str) -> str:
 
 
 def test_adding_a_token_shows_the_secret_once_and_stores_only_its_digest(admin_client, brand):
-    # when
+    # when: created, then redirected (POST-redirect-GET)
     response = admin_client.post(
         admin_url(ApiToken, "add"),
         {"kind": "brand", "brand": brand.pk, "name": "shop sync", "expires_in_days": "30"},
     )
+    assert response.status_code == 302
+    shown = admin_client.get(response["Location"])
 
-    # then: the answer itself carries the secret (no redirect through cookies or the session)
-    assert response.status_code == 200
-    secret = _secret_from(response.content.decode())
+    # then: the page after the redirect carries the secret, never stored whole
+    assert shown.status_code == 200
+    assert "no-store" in shown["Cache-Control"]
+    secret = _secret_from(shown.content.decode())
     token = ApiToken.objects.get()
     assert secret.startswith(f"pat_{token.prefix}_")
     assert token.digest == digest_of(secret)
     assert (token.kind, token.brand_id, token.name) == ("brand", brand.pk, "shop sync")
     assert token.expires_at is not None
     assert secret not in str(response.cookies)
+    assert secret not in response["Location"]
     stored = [s.get_decoded() for s in Session.objects.all()]
     assert all(secret not in str(data) for data in stored)
     row = ApiToken.objects.filter(pk=token.pk).values().get()
     assert all(secret not in str(value) for value in row.values())
 
-    # and it is never shown again, nor is the digest
+    # and it is never shown again, nor is the digest; a reload mints nothing
+    reload = admin_client.get(response["Location"], follow=True)
+    assert secret not in reload.content.decode()
+    assert "shown only once" in reload.content.decode()
+    assert ApiToken.objects.count() == 1
     for url in (admin_url(ApiToken, "change", token.pk), admin_url(ApiToken, "changelist")):
         page = admin_client.get(url).content.decode()
         assert secret not in page
@@ -161,11 +170,23 @@ def test_adding_a_token_shows_the_secret_once_and_stores_only_its_digest(admin_c
         assert token.prefix in page
 
 
+def test_a_secret_page_with_a_wrong_key_shows_nothing(admin_client, brand):
+    response = admin_client.post(admin_url(ApiToken, "add"), {"kind": "brand", "brand": brand.pk})
+    url = response["Location"].split("?")[0]
+
+    page = admin_client.get(f"{url}?key=AAAA", follow=True).content.decode()
+
+    assert 'id="token-secret"' not in page
+    # the session's half is gone too: the right key no longer opens it
+    again = admin_client.get(response["Location"], follow=True).content.decode()
+    assert 'id="token-secret"' not in again
+
+
 def test_the_created_token_authenticates(admin_client, ambassador):
     response = admin_client.post(
         admin_url(ApiToken, "add"), {"kind": "ambassador", "ambassador": ambassador.pk}
     )
-    secret = _secret_from(response.content.decode())
+    secret = _secret_from(admin_client.get(response["Location"]).content.decode())
 
     api = APIClient().get(
         f"/api/v2/platform/ambassadors/{ambassador.pk}/orders",
