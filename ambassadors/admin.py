@@ -6,6 +6,8 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -173,7 +175,7 @@ class TokenStateFilter(admin.SimpleListFilter):
 
 
 @admin.register(ApiToken)
-class ApiTokenAdmin(admin.ModelAdmin):
+class ApiTokenAdmin(ExactFormsMixin, admin.ModelAdmin):
     """Tokens: listed by their public prefix; created through `token_create`, whose secret is
     shown on the page answering the creation and nowhere else; revoked with an action.
 
@@ -308,3 +310,11 @@ class ApiTokenAdmin(admin.ModelAdmin):
             token_revoke(token=token, at=now)
             revoked += 1
         self.message_user(request, f"{revoked} token(s) revoked.", messages.SUCCESS)
+
+
+class ExactUserAdmin(ExactFormsMixin, UserAdmin):
+    """Django's user admin, saving last login and join dates back with their microseconds."""
+
+
+admin.site.unregister(User)
+admin.site.register(User, ExactUserAdmin)

@@ -20,14 +20,15 @@ def token_by_prefix(prefix: str) -> ApiToken | None:
 
 
 def people_matching(term: str) -> QuerySet[Ambassador]:
-    """Ambassadors an admin's search term designates: the id or customer id, an email or the
-    start of one (case-insensitive), or every word in the first, last or user name ("Olga
-    Smith"). Newest first."""
+    """Ambassadors an admin's search term designates: a number is an id or a customer id;
+    otherwise a customer id, an email or the start of one (case-insensitive), or every word
+    in the first, last or user name ("Olga Smith"). Newest first."""
     term = term.strip()
     matches = Q(customer_id=term)
     number = parse_id(term)
     if number is not None:
-        matches |= Q(pk=number)
+        # A number is an id; user names with digits in them would bury it.
+        return Ambassador.objects.filter(matches | Q(pk=number)).order_by("-id_ambassador")
     if "@" in term:
         matches |= Q(email__istartswith=term)
     elif term:

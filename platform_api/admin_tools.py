@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, time
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import urlencode
 
 from django import forms
@@ -90,6 +91,8 @@ class PreciseTimeInput(widgets.AdminTimeWidget):
     """The admin's time input, with the microseconds when the value has some: the stock widget
     shows HH:MM:SS, so saving a form unchanged truncated every stored date-time."""
 
+    supports_microseconds = True
+
     def format_value(self, value: Any) -> str | None:
         if isinstance(value, time | datetime) and value.microsecond:
             return value.strftime("%H:%M:%S.%f")
@@ -98,24 +101,44 @@ class PreciseTimeInput(widgets.AdminTimeWidget):
 
 
 class PreciseSplitDateTime(widgets.AdminSplitDateTime):
-    """The admin's date + time inputs, keeping microseconds (see `PreciseTimeInput`)."""
+    """The admin's date + time inputs, keeping microseconds (see `PreciseTimeInput`). Django
+    drops a form's initial microseconds unless the widget says it supports them."""
+
+    supports_microseconds = True
 
     def __init__(self, attrs: dict[str, Any] | None = None) -> None:
         super().__init__(attrs)
-        self.widgets = [widgets.AdminDateWidget(), PreciseTimeInput()]
+        self.widgets = (widgets.AdminDateWidget(), PreciseTimeInput())
+
+
+class PreciseSplitHiddenDateTime(forms.SplitHiddenDateTimeWidget):
+    """The hidden copy of the initial value a field with a callable default carries
+    (`show_hidden_initial`): without microseconds, every unchanged save of such a field was
+    reported, and logged, as a change."""
+
+    supports_microseconds = True
+
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        super().__init__(attrs, time_format="%H:%M:%S.%f")
+
+
+class PreciseSplitDateTimeField(forms.SplitDateTimeField):
+    hidden_widget = PreciseSplitHiddenDateTime
 
 
 # Every ModelAdmin and inline: a date-time goes back exactly as it came (Django's time input
 # formats already parse HH:MM:SS.ffffff).
-EXACT_FORMFIELD_OVERRIDES: dict[type[models.Field[Any, Any]], dict[str, Any]] = {
-    models.DateTimeField: {"form_class": forms.SplitDateTimeField, "widget": PreciseSplitDateTime},
+EXACT_FORMFIELD_OVERRIDES: Mapping[type[models.Field[Any, Any]], Mapping[str, Any]] = {
+    models.DateTimeField: {"form_class": PreciseSplitDateTimeField, "widget": PreciseSplitDateTime},
 }
 
 
 class ExactFormsMixin:
     """Forms that save back exactly what they showed (date-times with their microseconds)."""
 
-    formfield_overrides = EXACT_FORMFIELD_OVERRIDES
+    formfield_overrides: ClassVar[Mapping[type[models.Field[Any, Any]], Mapping[str, Any]]] = (
+        EXACT_FORMFIELD_OVERRIDES
+    )
 
 
 SEARCH_RANK = "search_rank"
@@ -136,11 +159,12 @@ def rank_exact_id(queryset: QuerySet[Any], term: str) -> QuerySet[Any]:
 class RankedChangeList(ChangeList):
     """A changelist that lists a search's exact id match first, unless a column is sorted."""
 
-    def get_ordering(self, request: HttpRequest, queryset: QuerySet[Any]) -> list[Any]:
-        ordering: list[Any] = super().get_ordering(request, queryset)
+    def get_queryset(self, request: HttpRequest, exclude_parameters: Any = None) -> QuerySet[Any]:
+        # Django orders the list before it applies the search: the rank comes after.
+        queryset: QuerySet[Any] = super().get_queryset(request, exclude_parameters)
         if SEARCH_RANK in queryset.query.annotations and ORDER_VAR not in self.params:
-            return [SEARCH_RANK, *ordering]
-        return ordering
+            return queryset.order_by(SEARCH_RANK, *queryset.query.order_by)
+        return queryset
 
 
 def protected_references(objs: Any) -> list[str]:
@@ -194,7 +218,7 @@ class LargeTableAdmin(ExactFormsMixin, ProtectedDeleteMixin, admin.ModelAdmin):
         media: forms.Media = super().media
         if any(isinstance(f, type) and issubclass(f, AutocompleteFilter) for f in self.list_filter):
             # The changelist's autocomplete filters need select2 (the change form has it).
-            media += widgets.AutocompleteSelect(None, self.admin_site).media  # type: ignore[arg-type]
+            media += widgets.AutocompleteSelect(None, self.admin_site).media
         return media
 
 
@@ -252,17 +276,16 @@ class AutocompleteFilter(admin.SimpleListFilter):
             widget=widget,
             required=False,
         )
-        form = forms.Form(initial={self.parameter_name: parse_id(self.value() or "")})
-        form.fields[self.parameter_name] = chooser
+        name = str(self.parameter_name)
+        form = forms.Form(initial={name: parse_id(self.value() or "")})
+        form.fields[name] = chooser
         # The form replaces the query string: it carries the other filters, search and sort.
         kept = [
-            (key, value)
-            for key, value in changelist.params.items()
-            if key not in {self.parameter_name, PAGE_VAR}
+            (key, value) for key, value in changelist.params.items() if key not in {name, PAGE_VAR}
         ]
         yield {
-            "field": form[self.parameter_name],
+            "field": form[name],
             "kept": kept,
-            "clear_url": changelist.get_query_string(remove=[self.parameter_name, PAGE_VAR]),
+            "clear_url": changelist.get_query_string(remove=[name, PAGE_VAR]),
             "selected": self.value() is not None,
         }

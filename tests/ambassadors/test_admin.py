@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.sessions.models import Session
+from django.urls import reverse
 from rest_framework.test import APIClient
 
 from ambassadors.models import Ambassador, ApiToken, Brand
 from ambassadors.tokens import digest_of
+from orders.models import Order
 from tests.admin_helpers import admin_url, count_queries
 from tests.factories import AmbassadorFactory, ApiTokenFactory, BrandFactory, OrderFactory
 
@@ -284,3 +286,65 @@ def test_token_state_filter(admin_client):
     assert shown("usable") == {usable.pk}
     assert shown("revoked") == {revoked.pk}
     assert shown("expired") == {expired.pk}
+
+
+def test_an_ambassador_page_links_their_orders_and_purchases_with_counts(admin_client):
+    seller = AmbassadorFactory()
+    OrderFactory.create_batch(3, ambassador=seller)
+    OrderFactory(buyer=seller)
+
+    page = admin_client.get(admin_url(Ambassador, "change", seller.pk)).content.decode()
+
+    orders = admin_url(Order, "changelist")
+    assert f'href="{orders}?ambassador={seller.pk}" id="credited-orders">3 orders' in page
+    assert f'href="{orders}?buyer={seller.pk}" id="purchases">1 orders' in page
+
+
+@pytest.mark.parametrize("term", ["Olga Smith", "smith", "olga.sm", "OLGA.SMITH3@EXAMPLE.COM"])
+def test_ambassador_search_finds_names_and_email_prefixes(admin_client, term):
+    olga = AmbassadorFactory(firstname="Olga", lastname="Smith", email="olga.smith3@example.com")
+    AmbassadorFactory(firstname="Bruno", lastname="Martin", email="bruno@example.com")
+
+    found = admin_client.get(admin_url(Ambassador, "changelist"), {"q": term})
+
+    assert [a.pk for a in found.context["cl"].result_list] == [olga.pk]
+
+
+def test_deleting_a_referenced_ambassador_is_refused_with_counts_and_offers_anonymizing(
+    admin_client, django_assert_max_num_queries
+):
+    seller = AmbassadorFactory()
+    OrderFactory.create_batch(4, ambassador=seller)
+
+    # Session, user, the row, one count per protecting relation.
+    with django_assert_max_num_queries(8):
+        response = admin_client.get(admin_url(Ambassador, "delete", seller.pk))
+
+    page = response.content.decode()
+    assert "4 orders (ambassador)" in page
+    assert "Order #" not in page  # counted, not listed
+    assert 'id="anonymize-form"' in page
+    admin_client.post(admin_url(Ambassador, "delete", seller.pk), {"post": "yes"})
+    assert Ambassador.objects.filter(pk=seller.pk).exists()
+
+
+def test_anonymizing_from_the_refusal_keeps_the_orders(admin_client):
+    seller = AmbassadorFactory(firstname="Olga", email="olga@example.com")
+    OrderFactory(ambassador=seller)
+    url = reverse("admin:ambassadors_ambassador_anonymize", args=(seller.pk,))
+
+    assert admin_client.get(url).status_code == 405
+    response = admin_client.post(url)
+
+    assert response.status_code == 302
+    seller.refresh_from_db()
+    assert (seller.anonymized, seller.firstname, seller.email) == (True, "", "")
+    assert Order.objects.filter(ambassador=seller).count() == 1
+
+
+def test_an_unreferenced_ambassador_can_still_be_deleted(admin_client):
+    loner = AmbassadorFactory()
+
+    admin_client.post(admin_url(Ambassador, "delete", loner.pk), {"post": "yes"})
+
+    assert not Ambassador.objects.filter(pk=loner.pk).exists()
