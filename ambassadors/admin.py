@@ -64,11 +64,14 @@ class AmbassadorAdmin(LargeTableAdmin):
     )
     ordering = ("-id_ambassador",)
     readonly_fields = ("credited_orders", "purchases")
+    # An id box, not a select of every ambassador of the table.
+    raw_id_fields = ("referrer",)
     fieldsets = (
-        (None, {"fields": ("brand", "firstname", "lastname", "username", "image")}),
+        (None, {"fields": ("brand", "firstname", "lastname", "username", "gender", "image")}),
         ("Orders", {"fields": ("credited_orders", "purchases")}),
         ("Contact", {"fields": ("email", "email_tmp", "customer_id")}),
         ("State", {"fields": ("active", "status", "anonymized", "last_action_date")}),
+        ("Community", {"fields": ("referrer", "gamification_score")}),
         ("Dates (UTC)", {"fields": ("date_insert", "date_update")}),
     )
 

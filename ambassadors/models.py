@@ -47,6 +47,9 @@ class Ambassador(models.Model):
     id_ambassador = models.BigAutoField(primary_key=True)
     brand = models.ForeignKey(Brand, on_delete=models.PROTECT, related_name="ambassadors")
     image = models.CharField(max_length=500, blank=True, default="")
+    # The database keeps the defaults too (db_default), so that adding these columns to a large
+    # table is a catalog change (no rewrite) and rows written by older code still get them.
+    gender = models.CharField(max_length=32, blank=True, default="", db_default="")
     firstname = models.CharField(max_length=255, blank=True, default="")
     lastname = models.CharField(max_length=255, blank=True, default="")
     username = models.CharField(max_length=255, blank=True, default="")
@@ -56,13 +59,31 @@ class Ambassador(models.Model):
     status = models.SmallIntegerField(choices=Role.choices, default=Role.AMBASSADOR)
     last_action_date = models.DateTimeField(default=timezone.now)
     customer_id = models.CharField(max_length=255, blank=True, default="")
+    gamification_score = models.IntegerField(default=0, db_default=0)
+    # The ambassador who referred this one; the column is named as the API names it.
+    referrer = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="referrals",
+        db_column="id_referrer",
+    )
     anonymized = models.BooleanField(default=False)
     date_insert = models.DateTimeField(default=timezone.now)
     date_update = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["id_ambassador"]
-        indexes = [models.Index(fields=["email"], name="ambassador_email_idx")]
+        indexes = [
+            models.Index(fields=["email"], name="ambassador_email_idx"),
+            # The list's access paths: a brand's ambassadors by id, or by last action.
+            models.Index(fields=["brand", "id_ambassador"], name="ambassador_brand_id_idx"),
+            models.Index(
+                fields=["brand", "last_action_date", "id_ambassador"],
+                name="ambassador_brand_action_idx",
+            ),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(active__gte=-3, active__lte=1), name="ambassador_active_valid"

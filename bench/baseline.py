@@ -24,9 +24,10 @@ from rest_framework.renderers import JSONRenderer
 from ambassadors.models import Ambassador, ApiToken
 from orders.models import I18nContent, Order, OrderProduct, Product
 from orders.query import read_orders_query
-from orders.selectors import ambassador_orders
+from orders.selectors import select_ambassador_orders
+from platform_api.ids import parse_id
 from platform_api.pagination import LaravelPagination
-from platform_api.permissions import CanReadAmbassadorOrders, caller_token
+from platform_api.permissions import CanReadAmbassador, caller_token
 from platform_api.php_query import parse_str, raw_query_string
 
 UTC_SECONDS = "%Y-%m-%dT%H:%M:%SZ"
@@ -198,8 +199,13 @@ class BaselineAmbassadorOrders(generics.ListAPIView[Order]):
 
     serializer_class = OrderSerializer
     pagination_class = BaselinePagination
-    permission_classes = [CanReadAmbassadorOrders]
+    permission_classes = [CanReadAmbassador]
     renderer_classes = [JSONRenderer]
+
+    @property
+    def path_id(self) -> int | None:
+        # What CanReadAmbassador reads (the service's PlatformView parses it the same way).
+        return parse_id(str(self.kwargs["ambassador_id"]))
 
     def get_queryset(self) -> QuerySet[Order]:
         token = caller_token(self.request)
@@ -210,9 +216,10 @@ class BaselineAmbassadorOrders(generics.ListAPIView[Order]):
         ambassador = get_object_or_404(ambassadors, pk=self.kwargs["ambassador_id"])
         query = read_orders_query(parse_str(raw_query_string(self.request)))
         return (
-            ambassador_orders(
+            select_ambassador_orders(
                 ambassador_id=ambassador.pk, filters=query.filters, ordering=query.ordering
             )
+            .queryset()
             .select_related("buyer")
             .prefetch_related(
                 Prefetch(

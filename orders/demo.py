@@ -34,6 +34,9 @@ BUSY_AMBASSADOR_ORDERS = 300
 MIN_ORDERS = BUSY_AMBASSADOR_ORDERS + 100
 BATCH_SIZE = 1000
 ONLINE_SHARE = 0.12  # people active in the last three minutes
+GENDER_WEIGHTS = {"female": 52, "male": 38, "": 10}  # "" : unknown
+REFERRED_SHARE = 0.4
+MAX_GAMIFICATION_SCORE = 5000
 
 # Children before parents: the order in which a reset deletes.
 MODELS_CHILD_FIRST: tuple[type[Model], ...] = (
@@ -269,7 +272,7 @@ def _reset_sequences() -> None:
 
 
 def _people(
-    rng: random.Random, count: int, at
+    rng: random.Random, count: int, at, seed: int
 ) -> tuple[list[Ambassador], dict[int, list[int]], dict[int, list[int]]]:
     """Ambassadors: the first quarter sell (are credited with orders), the others mostly buy.
 
@@ -333,7 +336,23 @@ def _people(
             row.email = row.email_tmp = row.image = row.customer_id = ""
             row.active = Ambassador.Active.UNSUBSCRIBED
         rows.append(row)
+    _community(random.Random(f"{seed}:community"), rows)
     return rows, sellers, buyers
+
+
+def _community(rng: random.Random, rows: list[Ambassador]) -> None:
+    """Gender, gamification score and referrer, drawn from their own generator so that the
+    other columns stay what they were before these fields existed."""
+    earlier: dict[int, list[int]] = {1: [], 2: []}
+    for index, row in enumerate(rows):
+        row.gender = _pick(rng, index, GENDER_WEIGHTS)
+        row.gamification_score = 0 if rng.random() < 0.3 else rng.randint(1, MAX_GAMIFICATION_SCORE)
+        # Referred by an earlier ambassador of the same brand (ambassador 3 always is, by 1 or 2:
+        # the filter on referrers always has something to find).
+        same_brand = earlier[row.brand_id]
+        if same_brand and (index == 2 or rng.random() < REFERRED_SHARE):
+            row.referrer_id = rng.choice(same_brand)
+        same_brand.append(row.id_ambassador)
 
 
 def _products(rng: random.Random, count: int) -> tuple[list[Product], list[I18nContent]]:
@@ -535,7 +554,7 @@ def seed_demo(
         return base - timedelta(seconds=seconds_ago)
 
     rng = random.Random(seed)
-    people, sellers, buyers = _people(rng, ambassadors, at)
+    people, sellers, buyers = _people(rng, ambassadors, at, seed)
     products, images = _products(rng, max(50, orders // 20))
     order_rows, line_rows = _orders(rng, orders, people, sellers, buyers, products, at)
 

@@ -7,66 +7,23 @@ cost) and are shaped by walking `shape.py`.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable
-from datetime import UTC, datetime, timedelta
-from decimal import Decimal
+from collections.abc import Iterable
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db.models import QuerySet
 
+from ambassadors.shape import ONLINE_WINDOW_SECONDS
 from orders import shape
 from orders.models import Order, OrderProduct
-from orders.shape import Column, Computed, Kind
+from platform_api.rendering import render_object, values_names, whole_or_float
 
-
-def format_datetime(value: datetime) -> str:
-    """ISO 8601 in UTC to the second, as the published example writes it."""
-    return value.astimezone(UTC).replace(microsecond=0, tzinfo=None).isoformat() + "Z"
-
-
-def whole_or_float(value: Decimal) -> int | float:
-    return int(value) if value == value.to_integral_value() else float(value)
-
-
-_CONVERT: dict[Kind, Callable[[Any], Any]] = {
-    Kind.INT: int,
-    Kind.TEXT: str,
-    Kind.FLOAT: float,
-    Kind.WHOLE_OR_FLOAT: whole_or_float,
-    Kind.DATETIME: format_datetime,
-    Kind.BOOL: bool,
-}
-
-
-def _value(column: Column, row: dict[str, Any], prefix: str) -> Any:
-    value = row[prefix + column.source]
-    if value is None:
-        return None
-    return _CONVERT[column.kind](value)
-
-
-def _shape(
-    spec: list[Column | Computed],
-    row: dict[str, Any],
-    prefix: str,
-    computed: dict[str, Any],
-) -> dict[str, Any]:
-    return {
-        item.key: computed[item.key] if isinstance(item, Computed) else _value(item, row, prefix)
-        for item in spec
-    }
-
-
-def _values_names(spec: list[Column | Computed], prefix: str = "") -> list[str]:
-    return [prefix + column.source for column in shape.columns(spec)]
-
-
-ORDER_VALUES = _values_names(shape.ORDER) + _values_names(shape.BUYER, "buyer__")
+ORDER_VALUES = values_names(shape.ORDER) + values_names(shape.BUYER, "buyer__")
 LINE_VALUES = [
     "id_order_product",
-    *_values_names(shape.ORDER_DETAILS),
-    *_values_names(shape.PRODUCT, "product__"),
-    *_values_names(shape.IMAGE, "product__images__"),
+    *values_names(shape.ORDER_DETAILS),
+    *values_names(shape.PRODUCT, "product__"),
+    *values_names(shape.IMAGE, "product__images__"),
 ]
 
 
@@ -76,10 +33,10 @@ def render_orders_page(page: QuerySet[Order], *, now: datetime) -> list[dict[str
     if not orders:
         return []
     lines_by_order = _lines_by_order(order["id_order"] for order in orders)
-    online_since = now - timedelta(seconds=shape.ONLINE_WINDOW_SECONDS)
+    online_since = now - timedelta(seconds=ONLINE_WINDOW_SECONDS)
     rendered = []
     for order in orders:
-        buyer = _shape(
+        buyer = render_object(
             shape.BUYER,
             order,
             "buyer__",
@@ -88,7 +45,7 @@ def render_orders_page(page: QuerySet[Order], *, now: datetime) -> list[dict[str
         lines = lines_by_order.get(order["id_order"], [])
         products = [_render_line(line, images) for line, images in lines]
         rendered.append(
-            _shape(
+            render_object(
                 shape.ORDER,
                 order,
                 "",
@@ -119,16 +76,18 @@ def _lines_by_order(
             grouped[row["order_id"]].append((row, []))
         if row["product__images__id_i18n_content"] is not None:
             grouped[row["order_id"]][-1][1].append(
-                _shape(shape.IMAGE, row, "product__images__", {})
+                render_object(shape.IMAGE, row, "product__images__", {})
             )
     return grouped
 
 
 def _render_line(line: dict[str, Any], images: list[dict[str, Any]]) -> dict[str, Any]:
-    details = _shape(
+    details = render_object(
         shape.ORDER_DETAILS,
         line,
         "",
         {"total_price": whole_or_float(line["unit_price"] * line["quantity"])},
     )
-    return _shape(shape.PRODUCT, line, "product__", {"images": images, "order_details": details})
+    return render_object(
+        shape.PRODUCT, line, "product__", {"images": images, "order_details": details}
+    )

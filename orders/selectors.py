@@ -10,10 +10,11 @@ from django.db import router
 from django.db.models import Func, IntegerField, QuerySet, Subquery, Value
 
 from ambassadors.models import Ambassador, ApiToken
-from orders.filters import apply_order_filters, clean_order_filters
+from ambassadors.selectors import audience_of, visible_ambassadors
+from orders.filters import OrderFilterSet, apply_order_filters
 from orders.models import Order
 from platform_api.compiled_sql import CompiledQueryFamily
-from platform_api.errors import UnprocessableQuery
+from platform_api.filters import cleaned_filters
 
 
 @dataclass(frozen=True)
@@ -52,19 +53,8 @@ def select_ambassador_orders(
 
     Raises UnprocessableQuery, keyed `filter.<name>`, when a filter value is malformed.
     """
-    values, errors = clean_order_filters(filters) if filters else ({}, {})
-    if errors:
-        raise UnprocessableQuery({f"filter.{name}": messages for name, messages in errors.items()})
+    values = cleaned_filters(OrderFilterSet, filters)
     return OrderSelection(ambassador_id=ambassador_id, ordering=tuple(ordering), filters=values)
-
-
-def ambassador_orders(
-    *, ambassador_id: int, filters: Mapping[str, Any], ordering: list[str]
-) -> QuerySet[Order]:
-    """`select_ambassador_orders` as a queryset."""
-    return select_ambassador_orders(
-        ambassador_id=ambassador_id, filters=filters, ordering=ordering
-    ).queryset()
 
 
 def visible_ambassador_order_total(
@@ -75,8 +65,8 @@ def visible_ambassador_order_total(
 
     One query: the ambassador's visibility and the count travel together.
     """
-    brand, values = _visible_total_arguments(token, ambassador_id, orders)
-    row = _VISIBLE_TOTAL.fetchone(router.db_for_read(Ambassador), key=brand, values=values)
+    counted, values = _visible_total_arguments(token, ambassador_id, orders)
+    row = _VISIBLE_TOTAL.fetchone(router.db_for_read(Ambassador), key=counted, values=values)
     return None if row is None else int(row[0])
 
 
@@ -86,21 +76,17 @@ def visible_ambassador_order_total_sql(
     """The query of `visible_ambassador_order_total` and its parameters, for a statement that
     embeds it: one row of one column (the total), or no row when the caller may not see the
     ambassador."""
-    brand, values = _visible_total_arguments(token, ambassador_id, orders)
-    return _VISIBLE_TOTAL.bind(alias, key=brand, values=values)
+    counted, values = _visible_total_arguments(token, ambassador_id, orders)
+    return _VISIBLE_TOTAL.bind(alias, key=counted, values=values)
 
 
 def _visible_total_arguments(
     token: ApiToken, ambassador_id: int, orders: OrderSelection | None
 ) -> tuple[bool, dict[str, Any]]:
-    brand = token.kind == ApiToken.Kind.BRAND
-    values: dict[str, Any] = {"ambassador_id": ambassador_id}
-    if brand:
-        # A brand token always has a brand (a database constraint).
-        values["brand_id"] = token.brand_id
+    values: dict[str, Any] = {"ambassador_id": ambassador_id, "audience": audience_of(token)}
     if orders is not None:
         values["filters"] = orders.filters
-    return brand, values
+    return orders is not None, values
 
 
 def _selected(ambassador_id: int, filters: dict[str, Any]) -> QuerySet[Order]:
@@ -112,12 +98,12 @@ def _build_order_ids(ordering: Hashable, values: dict[str, Any]) -> QuerySet[Any
     return _selected(values["ambassador_id"], values["filters"]).order_by(*ordering).values("pk")
 
 
-def _build_visible_total(brand: Hashable, values: dict[str, Any]) -> QuerySet[Any]:
-    ambassadors = Ambassador.objects.filter(pk=values["ambassador_id"])
-    if brand:
-        ambassadors = ambassadors.filter(brand_id=values["brand_id"])
+def _build_visible_total(counted: Hashable, values: dict[str, Any]) -> QuerySet[Any]:
+    ambassadors = visible_ambassadors(audience=values["audience"]).filter(
+        pk=values["ambassador_id"]
+    )
     total: Value | Subquery
-    if "filters" not in values:
+    if not counted:
         total = Value(0, output_field=IntegerField())
     else:
         counted = _selected(values["ambassador_id"], values["filters"]).order_by()

@@ -1,48 +1,13 @@
 """The JSON shape of one order, exactly as the published Platform API documents it.
 
 This is the one place that says which keys an order has, in which order, from which column, and
-as which JSON type. The Python renderer (`rendering.py`) and the PostgreSQL renderer
-(`sql_rendering.py`) both walk these lists, so the two cannot drift apart.
+as which JSON type. The Python renderer (`rendering.py`), the PostgreSQL renderer
+(`sql_rendering.py`) and the schema (`schema.py`) all walk these lists (`platform_api.shape`).
 """
 
 from __future__ import annotations
 
-import enum
-from dataclasses import dataclass
-
-
-class Kind(enum.Enum):
-    INT = "integer"
-    TEXT = "string"
-    # `number(float)` in the published page: always written with a fraction (`42.0`, `19.99`).
-    FLOAT = "number"
-    # `integer(float)` in the published page: whole values as integers (`42`), cents kept (`19.99`).
-    WHOLE_OR_FLOAT = "number-whole"
-    # ISO 8601, UTC, to the second: `2025-05-04T09:42:00Z`.
-    DATETIME = "date-time"
-    BOOL = "boolean"
-
-
-@dataclass(frozen=True)
-class Column:
-    """A key whose value is a column of the model the list describes."""
-
-    key: str
-    kind: Kind
-    nullable: bool = False
-    column: str = ""
-
-    @property
-    def source(self) -> str:
-        return self.column or self.key
-
-
-@dataclass(frozen=True)
-class Computed:
-    """A key each renderer computes (nested objects, `online`, totals)."""
-
-    key: str
-
+from platform_api.shape import Column, Computed, Kind
 
 C, K = Column, Kind
 
@@ -56,7 +21,7 @@ BUYER: list[Column | Computed] = [
     C("email_tmp", K.TEXT),
     C("active", K.INT),
     C("status", K.INT),
-    Computed("online"),  # last_action_date less than 5 minutes before the request
+    Computed("online"),  # ambassadors.shape.is_online
     C("last_action_date", K.DATETIME),
     C("customer_id", K.TEXT),
     C("anonymized", K.BOOL),
@@ -123,9 +88,3 @@ ORDER: list[Column | Computed] = [
     Computed("products"),  # PRODUCT, one per order line, in line order
     Computed("total_products_quantity"),  # sum of the lines' quantities
 ]
-
-ONLINE_WINDOW_SECONDS = 300
-
-
-def columns(shape: list[Column | Computed]) -> list[Column]:
-    return [item for item in shape if isinstance(item, Column)]

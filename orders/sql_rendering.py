@@ -37,18 +37,16 @@ defined in one place; each `Computed` key has its SQL here.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache, lru_cache
 from typing import Any
 
 import orjson
-from django.core.exceptions import EmptyResultSet
-from django.db import connections, models, router
-from django.db.models import QuerySet
+from django.db import connections, router
 
 from ambassadors.models import Ambassador, ApiToken
+from ambassadors.shape import ONLINE_WINDOW_SECONDS
 from orders import shape
 from orders.models import I18nContent, Order, OrderProduct, Product
 from orders.rendering import render_orders_page
@@ -57,10 +55,9 @@ from orders.selectors import (
     visible_ambassador_order_total,
     visible_ambassador_order_total_sql,
 )
-from orders.shape import Column, Computed, Kind
 from platform_api.pagination import PHP_INT_MAX, Page
-
-_IDENTIFIER_RE = re.compile(r"[a-z_][a-z0-9_]*")
+from platform_api.shape import Kind
+from platform_api.sql_json import column_sql, json_object_sql, json_value_sql, table_sql
 
 
 @dataclass(frozen=True)
@@ -108,30 +105,6 @@ def render_visible_page(
 def renders_in_sql(alias: str) -> bool:
     """Whether pages read from the database `alias` are rendered by it (PostgreSQL only)."""
     return connections[alias].vendor == "postgresql"
-
-
-def render_orders_page_sql(page: QuerySet[Order], *, now: datetime, using: str) -> RenderedPage:
-    """The `data` array of a sliced, ordered queryset of orders, as JSON built by PostgreSQL.
-
-    One query whatever the page size. The JSON is byte-identical to `orjson.dumps` of the Python
-    path's `render_orders_page(page, now=now)`.
-    """
-    try:
-        ids_sql, ids_params = page.values("id_order").query.get_compiler(using=using).as_sql()
-    except EmptyResultSet:  # `queryset.none()`: a page past the end
-        return EMPTY_PAGE
-    return _render_ids(ids_sql, list(ids_params), now=now, using=using)
-
-
-def _render_ids(ids_sql: str, ids_params: list[Any], *, now: datetime, using: str) -> RenderedPage:
-    """The page whose order ids, in order, `ids_sql` selects."""
-    head, tail = _statement()
-    with connections[using].cursor() as cursor:
-        cursor.execute(head + ids_sql + tail, (_online_since(now), *ids_params))
-        row = cursor.fetchone()
-    assert row is not None  # an aggregate without GROUP BY always returns one row
-    item_count, data = row
-    return RenderedPage(data=orjson.Fragment(data), item_count=item_count)
 
 
 def _render_visible_page_sql(
@@ -185,7 +158,7 @@ def _visible_page_statement(visible_sql: str, ids_sql: str) -> str:
     `LIMIT 0`, which PostgreSQL answers without reading the index, so a huge page number
     costs nothing, as when the total was known before the page was asked for.
     """
-    head, tail = _statement()
+    head, tail = page_statement()
     return (
         f"WITH visible(total) AS MATERIALIZED ({visible_sql})"  # noqa: S608
         f" SELECT visible.total, rendered.* FROM visible CROSS JOIN ({head}{ids_sql}"
@@ -195,120 +168,49 @@ def _visible_page_statement(visible_sql: str, ids_sql: str) -> str:
 
 
 def _online_since(now: datetime) -> datetime:
-    return now - timedelta(seconds=shape.ONLINE_WINDOW_SECONDS)
+    return now - timedelta(seconds=ONLINE_WINDOW_SECONDS)
 
 
 # --- The statement, generated from shape.py -----------------------------------------------------
 
 
-def _quote(name: str) -> str:
-    # Names come from the models; refusing anything else keeps the generated SQL obviously safe.
-    if not _IDENTIFIER_RE.fullmatch(name):
-        raise ValueError(f"unexpected SQL identifier: {name!r}")
-    return f'"{name}"'
-
-
-def _literal(text: str) -> str:
-    # `%` is doubled because the statement is executed with parameters (psycopg's `%s` style).
-    return "'" + text.replace("'", "''").replace("%", "%%") + "'"
-
-
-def _value(kind: Kind, expression: str) -> str:
-    """SQL text for one JSON value of `kind`, written as orjson writes the Python path's value."""
-    if kind in (Kind.INT, Kind.BOOL):
-        return f"{expression}::text"  # booleans print as `true`/`false`
-    if kind is Kind.TEXT:
-        return f"to_json({expression})::text"
-    if kind is Kind.FLOAT:
-        # float(Decimal) then orjson: `42.0`, `19.9`, `0.01` — the shortest repr, with a fraction.
-        return (
-            f"CASE WHEN {expression} = trunc({expression}) THEN trunc({expression}, 1)::text "
-            f"ELSE trim_scale({expression})::text END"
-        )
-    if kind is Kind.WHOLE_OR_FLOAT:
-        return f"trim_scale({expression})::text"  # `42`, `19.99`
-    if kind is Kind.DATETIME:
-        # Truncated to the second, as `format_datetime` drops the microseconds.
-        return (
-            f"""'"' || to_char({expression} AT TIME ZONE 'UTC', """
-            f"""'YYYY-MM-DD"T"HH24:MI:SS"Z"') || '"'"""
-        )
-    raise ValueError(f"no SQL for {kind}")
-
-
-def _object(
-    spec: list[Column | Computed],
-    model: type[models.Model],
-    alias: str,
-    computed: dict[str, str],
-) -> str:
-    """SQL text for one JSON object: keys in the shape's order, values per `Kind`."""
-    unused = set(computed) - {item.key for item in spec if isinstance(item, Computed)}
-    if unused:
-        raise ValueError(f"SQL for keys the shape does not have: {sorted(unused)}")
-    parts = []
-    for index, item in enumerate(spec):
-        parts.append(_literal(("{" if index == 0 else ",") + orjson.dumps(item.key).decode() + ":"))
-        if isinstance(item, Computed):
-            parts.append(computed[item.key])  # KeyError: a Computed key without SQL here
-            continue
-        field = model._meta.get_field(item.source)
-        assert isinstance(field, models.Field)
-        assert field.column
-        value = _value(item.kind, f"{alias}.{_quote(field.column)}")
-        # A NULL anywhere in a `||` chain would blank the whole object, so nullable columns
-        # become JSON null explicitly.
-        parts.append(f"coalesce({value}, 'null')" if field.null else value)
-    parts.append("'}'")
-    return "(" + " || ".join(parts) + ")"
-
-
-def _table(model: type[models.Model]) -> str:
-    return _quote(model._meta.db_table)
-
-
-def _column(model: type[models.Model], name: str) -> str:
-    field = model._meta.pk if name == "pk" else model._meta.get_field(name)
-    assert isinstance(field, models.Field)
-    assert field.column
-    return _quote(field.column)
-
-
 @cache
-def _statement() -> tuple[str, str]:
+def page_statement() -> tuple[str, str]:
     """The statement around the page-ids query: (head, tail); the head holds the one `%s`
     (the online threshold), the ids query brings its own parameters."""
     o, b, line, p, i = "o", "b", "l", "p", "i"
-    col = _column
+    col = column_sql
 
-    image = _object(shape.IMAGE, I18nContent, i, {})
+    image = json_object_sql(shape.IMAGE, I18nContent, i, {})
     # Every name below comes from the models and passes `_quote`; values travel as parameters.
     images = (
         f"'[' || coalesce((SELECT string_agg({image}, ','"  # noqa: S608
         f" ORDER BY {i}.{col(I18nContent, 'pk')}) "
-        f"FROM {_table(I18nContent)} {i} "
+        f"FROM {table_sql(I18nContent)} {i} "
         f"WHERE {i}.{col(I18nContent, 'product')} = {p}.{col(Product, 'pk')}), '') || ']'"
     )
-    details = _object(
+    details = json_object_sql(
         shape.ORDER_DETAILS,
         OrderProduct,
         line,
         {
-            "total_price": _value(
+            "total_price": json_value_sql(
                 Kind.WHOLE_OR_FLOAT,
                 f"({line}.{col(OrderProduct, 'unit_price')} "
                 f"* {line}.{col(OrderProduct, 'quantity')})",
             )
         },
     )
-    product = _object(shape.PRODUCT, Product, p, {"images": images, "order_details": details})
-    buyer = _object(
+    product = json_object_sql(
+        shape.PRODUCT, Product, p, {"images": images, "order_details": details}
+    )
+    buyer = json_object_sql(
         shape.BUYER,
         Ambassador,
         b,
         {"online": f"({b}.{col(Ambassador, 'last_action_date')} > %s)::text"},
     )
-    order = _object(
+    order = json_object_sql(
         shape.ORDER,
         Order,
         o,
@@ -325,13 +227,14 @@ def _statement() -> tuple[str, str]:
     )
     tail = (
         f")) WITH ORDINALITY AS page(id, position)"  # noqa: S608
-        f" JOIN {_table(Order)} {o} ON {o}.{col(Order, 'pk')} = page.id"
-        f" JOIN {_table(Ambassador)} {b} ON {b}.{col(Ambassador, 'pk')} = {o}.{col(Order, 'buyer')}"
+        f" JOIN {table_sql(Order)} {o} ON {o}.{col(Order, 'pk')} = page.id"
+        f" JOIN {table_sql(Ambassador)} {b}"
+        f" ON {b}.{col(Ambassador, 'pk')} = {o}.{col(Order, 'buyer')}"
         f" LEFT JOIN LATERAL (SELECT"
         f" string_agg({product}, ',' ORDER BY {line}.{col(OrderProduct, 'pk')}) AS products,"
         f" sum({line}.{col(OrderProduct, 'quantity')}) AS quantity"
-        f" FROM {_table(OrderProduct)} {line}"
-        f" JOIN {_table(Product)} {p}"
+        f" FROM {table_sql(OrderProduct)} {line}"
+        f" JOIN {table_sql(Product)} {p}"
         f" ON {p}.{col(Product, 'pk')} = {line}.{col(OrderProduct, 'product')}"
         f" WHERE {line}.{col(OrderProduct, 'order')} = {o}.{col(Order, 'pk')}) AS lines ON true"
     )

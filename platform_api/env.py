@@ -57,3 +57,18 @@ def env_list(name: str, default: list[str] | None = None) -> list[str]:
     if value is None:
         return list(default or [])
     return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def env_optional_bool(name: str) -> bool | None:
+    """A boolean the operator may leave unset (None: the service decides)."""
+    if env_str(name) is None:
+        return None
+    return env_bool(name, False)
+
+
+def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
+    """One of `choices` (case-insensitive); anything else stops the service."""
+    value = (env_str(name, default) or default).lower()
+    if value not in choices:
+        raise ImproperlyConfigured(f"{name} must be one of {', '.join(choices)}; got {value!r}")
+    return value

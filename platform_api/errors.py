@@ -26,6 +26,7 @@ from platform_api.statement_timeout import is_statement_timeout, timeout_message
 logger = logging.getLogger("platform_api.errors")
 
 UNAUTHORIZED_MESSAGE = "Unauthorized."
+TOO_MANY_ATTEMPTS_MESSAGE = "Too Many Attempts."
 UNAVAILABLE_MESSAGE = "The service is temporarily unavailable. Please retry shortly."
 UNAVAILABLE_RETRY_AFTER = "5"
 
@@ -59,7 +60,7 @@ def _message(exc: exceptions.APIException) -> str:
     if isinstance(exc, exceptions.PermissionDenied):
         return FORBIDDEN_MESSAGE
     if isinstance(exc, exceptions.Throttled):
-        return "Too Many Attempts."
+        return TOO_MANY_ATTEMPTS_MESSAGE
     detail = exc.detail
     if isinstance(detail, list | dict):
         return str(exc.default_detail)
@@ -72,8 +73,57 @@ def displayable(text: str) -> str:
     return text.encode("utf-8", errors="surrogatepass").decode("utf-8", errors="replace")
 
 
+# SQLSTATEs that mean "the database cannot serve now, retry": connection exceptions (08),
+# insufficient resources (53: too many connections, out of memory), operator intervention
+# (57P: shutting down, starting up). Protocol violation (08P01) is also what PostgreSQL answers
+# to a statement it rejects (a prepared statement's parameters not matching): a bug, not an
+# outage, unless it ends the session.
+_UNAVAILABLE_SQLSTATE_PREFIXES = ("08", "53", "57P")
+_STATEMENT_SQLSTATES = {"08P01"}
+_SESSION_ENDING_SEVERITIES = {"FATAL", "PANIC"}
+
+
 def is_database_unavailable(exc: BaseException) -> bool:
-    return isinstance(exc, OperationalError | InterfaceError)
+    """Whether `exc` says the database cannot be reached or cannot serve now (a 503: retry),
+    rather than that it refused a statement (a 500: a bug, logged)."""
+    if isinstance(exc, InterfaceError):
+        return True
+    if not isinstance(exc, OperationalError):
+        return False
+    sqlstate, severity = _diagnosis(exc)
+    if sqlstate is None or severity in _SESSION_ENDING_SEVERITIES:
+        # No server answer (refused, timed out, connection lost), or the server ended it.
+        return True
+    return sqlstate.startswith(_UNAVAILABLE_SQLSTATE_PREFIXES) and (
+        sqlstate not in _STATEMENT_SQLSTATES
+    )
+
+
+def _diagnosis(exc: BaseException) -> tuple[str | None, str | None]:
+    """The SQLSTATE and severity of the driver's error behind Django's (psycopg's `diag`)."""
+    cause = exc.__cause__ or exc
+    diag = getattr(cause, "diag", None)
+    sqlstate = getattr(cause, "sqlstate", None) or getattr(diag, "sqlstate", None)
+    severity = getattr(diag, "severity_nonlocalized", None) or getattr(diag, "severity", None)
+    return sqlstate, severity
+
+
+def log_database_error(exc: DatabaseError) -> None:
+    """Why a statement failed (the 500 body says nothing), for the operator."""
+    sqlstate, severity = _diagnosis(exc)
+    cause = exc.__cause__ or exc
+    logger.error(
+        "database error: %s",
+        cause.__class__.__name__,
+        exc_info=exc,
+        extra={
+            "fields": {
+                "sqlstate": sqlstate,
+                "severity": severity,
+                "reason": str(cause).strip().splitlines()[0][:500] if str(cause) else "",
+            }
+        },
+    )
 
 
 def is_database_timeout(exc: BaseException) -> bool:
@@ -113,7 +163,8 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
 
 
 class DatabaseUnavailableMiddleware:
-    """Outside DRF (admin, health checks), a database outage is a 503 too, not a 500 page."""
+    """Outside DRF (admin, health checks), a database outage is a 503 too, not a 500 page;
+    in and outside DRF, a statement the database refused is a logged 500."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -134,6 +185,9 @@ class DatabaseUnavailableMiddleware:
         if is_database_unavailable(exc):
             logger.warning("database unavailable: %s", exc.__class__.__name__)
             return unavailable_response()
+        if isinstance(exc, DatabaseError):
+            # Django's 500 handler answers (JSON, no details); the reason goes to the log.
+            log_database_error(exc)
         return None
 
 

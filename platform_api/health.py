@@ -10,6 +10,7 @@ from django.db.migrations.executor import MigrationExecutor
 from django.http import HttpRequest, JsonResponse
 
 from platform_api.errors import UNAVAILABLE_MESSAGE
+from platform_api.pooler import pooler_mode
 
 Probe = Callable[[HttpRequest], JsonResponse]
 
@@ -36,10 +37,12 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 @require_safe
 def readyz(request: HttpRequest) -> JsonResponse:
-    """The database answers and every migration is applied."""
+    """The database answers and every migration is applied; and which pooler mode is in force
+    on this process's connection (`platform_api/pooler.py`)."""
     try:
         executor = MigrationExecutor(connection)
         pending = executor.migration_plan(executor.loader.graph.leaf_nodes())
+        mode = pooler_mode(connection.alias)
     except DatabaseError:
         # The service-wide 503 shape (`message`), plus the probe's own fields.
         response = JsonResponse(
@@ -48,9 +51,19 @@ def readyz(request: HttpRequest) -> JsonResponse:
         )
         response["Retry-After"] = "5"
         return response
+    pooling = {
+        "pooler": mode.pooling,
+        "prepared_statements": mode.prepared_statements,
+        "server_side_cursors": mode.server_side_cursors,
+    }
     if pending:
         return JsonResponse(
-            {"status": "unavailable", "database": "ok", "pending_migrations": len(pending)},
+            {
+                "status": "unavailable",
+                "database": "ok",
+                "pending_migrations": len(pending),
+                **pooling,
+            },
             status=503,
         )
-    return JsonResponse({"status": "ok", "database": "ok"})
+    return JsonResponse({"status": "ok", "database": "ok", **pooling})

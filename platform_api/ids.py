@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-ID_MAX = 2**63 - 1
+INT32_MAX = 2**31 - 1
+INT64_MAX = 2**63 - 1  # also PHP's PHP_INT_MAX
+# Ids are positive bigints.
+ID_MAX = INT64_MAX
 
 
 def parse_id(raw: str) -> int | None:
+    """The id `raw` names, or None."""
     if not raw.isascii() or not raw.isdigit() or len(raw) > 19:
         return None
     number = int(raw)

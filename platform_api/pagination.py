@@ -17,13 +17,14 @@ from rest_framework.pagination import BasePagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from platform_api.ids import INT64_MAX
 from platform_api.php_query import PhpValue, http_build_query, parse_str, raw_query_string
 
 PAGE_PARAM = "page"
 ON_EACH_SIDE = 3
 PREVIOUS_LABEL = "&laquo; Previous"
 NEXT_LABEL = "Next &raquo;"
-PHP_INT_MAX = 2**63 - 1
+PHP_INT_MAX = INT64_MAX
 
 # PHP's FILTER_VALIDATE_INT: optional surrounding whitespace, optional sign, no leading zeros.
 _PHP_INT_RE = re.compile(r"[ \t\n\r\v]*([+-]?)(0|[1-9][0-9]*)[ \t\n\r\v]*")
@@ -203,3 +204,19 @@ class LaravelPagination(BasePagination):
 
     def get_paginated_response(self, data: Any) -> Response:
         return Response(self.envelope(data, item_count=len(data)))
+
+
+def laravel_page(
+    request: Request,
+    *,
+    query: dict[str, PhpValue],
+    per_page: int,
+    total: int,
+    data: Any,
+    item_count: int,
+) -> dict[str, Any]:
+    """Laravel's envelope around one page's `data` (`item_count` items of `total`), its URLs
+    built from the request's path and its parsed `query`."""
+    paginator = LaravelPagination()
+    paginator.start(request, per_page=per_page, total=total, query=query)
+    return paginator.envelope(data, item_count=item_count)

@@ -11,7 +11,6 @@ if TYPE_CHECKING:
     from rest_framework.views import APIView
 
 from ambassadors.models import ApiToken
-from platform_api.ids import parse_id
 
 FORBIDDEN_MESSAGE = "You don't have permission to access this route."
 
@@ -21,12 +20,13 @@ def caller_token(request: Request) -> ApiToken | None:
     return auth if isinstance(auth, ApiToken) else None
 
 
-class CanReadAmbassadorOrders(permissions.BasePermission):
-    """Brand tokens may read their brand's ambassadors (the brand check is the selector's 404);
-    ambassador tokens only their own id; guest tokens nothing.
+class CanReadAmbassador(permissions.BasePermission):
+    """The routes of one ambassador (`/ambassadors/{id}...`): brand tokens may read their
+    brand's ambassadors (the brand check is the selector's 404); ambassador tokens only their
+    own id; guest tokens nothing.
 
     Decided from the token and the path alone, before any lookup, so that an ambassador token
-    cannot probe which ids exist.
+    cannot probe which ids exist. The view parses the id (`PlatformView.path_id`).
     """
 
     message = FORBIDDEN_MESSAGE
@@ -38,5 +38,16 @@ class CanReadAmbassadorOrders(permissions.BasePermission):
         if token.kind == ApiToken.Kind.BRAND:
             return True
         if token.kind == ApiToken.Kind.AMBASSADOR:
-            return parse_id(str(view.kwargs.get("ambassador_id", ""))) == token.ambassador_id
+            path_id: int | None = getattr(view, "path_id", None)
+            return path_id is not None and path_id == token.ambassador_id
         return False
+
+
+class IsBrandToken(permissions.BasePermission):
+    """The routes over a whole brand (the list of its ambassadors): brand tokens only."""
+
+    message = FORBIDDEN_MESSAGE
+
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        token = caller_token(request)
+        return token is not None and token.kind == ApiToken.Kind.BRAND

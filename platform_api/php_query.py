@@ -26,15 +26,16 @@ def raw_query_string(request: Any) -> str:
         return raw
 
 
-def is_clean_text(value: str) -> bool:
-    """Valid UTF-8 without NUL: PostgreSQL rejects NUL in text, so it must never reach a query."""
+def text_problem(value: str) -> str | None:
+    """What makes `value` unfit for a query, in Laravel's words ("The x field must ..."), or
+    None: PostgreSQL rejects NUL in text, and broken UTF-8 arrives as lone surrogates."""
     if "\x00" in value:
-        return False
+        return "not contain NUL characters"
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
-        return False
-    return True
+        return "be valid UTF-8"
+    return None
 
 
 def _split_key(raw_key: str) -> tuple[str, list[str]] | None:

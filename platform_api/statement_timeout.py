@@ -12,11 +12,11 @@ How the setting reaches the server depends on what sits between Django and Postg
   the first statement a web request runs on a connection, once per connection, no round trip
   after that. Inside a transaction a `SET` would be undone by a rollback, so there it is
   `SET LOCAL` and the connection is not marked.
-- a transaction-mode pooler (PgBouncer `pool_mode = transaction`; the deployment says so with
-  `DATABASE_DISABLE_SERVER_SIDE_CURSORS`) hands each transaction to whichever server connection
-  is free, so a session `SET` would be lost, and worse, leak to another client. There every
-  statement runs in a transaction that starts with `SET LOCAL`: the statement's own (BEGIN,
-  SET LOCAL, statement, COMMIT) in autocommit, the current one inside `atomic()`.
+- a transaction-mode pooler (PgBouncer `pool_mode = transaction`: `DATABASE_POOLER`, detected
+  or configured, see platform_api/pooler.py) hands each transaction to whichever server
+  connection is free, so a session `SET` would be lost, and worse, leak to another client.
+  There every statement runs in a transaction that starts with `SET LOCAL`: the statement's
+  own (BEGIN, SET LOCAL, statement, COMMIT) in autocommit, the current one inside `atomic()`.
 
 The `SET` goes through the DB-API connection, beside the statement it guards, so the queries a
 test pins with `django_assert_num_queries` are the application's own, unchanged.
@@ -62,8 +62,12 @@ def timeout_message() -> str:
 
 
 def is_transaction_pooled(connection: BaseDatabaseWrapper) -> bool:
-    """Whether the connection goes through a transaction-mode pooler (no session state)."""
-    return bool(connection.settings_dict.get("DISABLE_SERVER_SIDE_CURSORS"))
+    """Whether the connection's transactions may run in different server sessions (a
+    transaction-mode pooler), as platform_api.pooler decided when it connected."""
+    mode = getattr(connection, "pooler_mode", None)
+    if mode is None:
+        return connection.settings_dict.get("POOLER") == "transaction"
+    return bool(mode.multiplexed)
 
 
 class StatementTimeout:

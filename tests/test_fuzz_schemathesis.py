@@ -74,8 +74,11 @@ fuzz_settings = settings(
 def load_schema() -> schemathesis.schemas.BaseSchema:
     """The schema as the service serves it. Loaded at collection (pytest-django has configured
     Django by then; the schema view touches no database): Schemathesis' lazy `from_fixture`
-    loader does not work with pytest 9 (it reads the removed `Item._nodeid`)."""
-    from platform_api.wsgi import application
+    loader does not work with pytest 9 (it reads the removed `Item._nodeid`). Django's own WSGI
+    handler, not platform_api.wsgi: that module logs the pooler mode, which connects."""
+    from django.core.wsgi import get_wsgi_application
+
+    application = get_wsgi_application()
 
     return schemathesis.openapi.from_wsgi("/api/v2/schema/?format=json", application)
 

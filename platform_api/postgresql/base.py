@@ -1,4 +1,5 @@
-"""Django's PostgreSQL backend, whose health check asks the server only when it has spoken.
+"""Django's PostgreSQL backend, whose health check asks the server only when it has spoken,
+and which finds out whether a transaction pooler multiplexes its connections.
 
 `CONN_HEALTH_CHECKS` makes Django check a persistent connection before a request first uses it:
 Django's check is a `SELECT 1`, a round trip on every request. Measured on the benchmark's
@@ -11,17 +12,61 @@ used without asking. When something is waiting, or the connection is not idle, D
 `SELECT 1` decides as before (a TLS record or a notice is not a failure). A server that vanished
 without closing the socket (a network partition) is caught by neither check before the query
 itself fails, as with Django's own.
+
+Each new connection learns its pooler mode (`platform_api.pooler`) before its first statement:
+on a multiplexed connection psycopg never prepares (`prepare_threshold = None`) and
+`QuerySet.iterator()` reads through an ordinary cursor instead of a server-side one.
 """
 
 from __future__ import annotations
 
 import select
+import weakref
+from typing import Any
 
+import psycopg
 from django.db.backends.postgresql import base
 from psycopg import pq
 
+from platform_api import pooler
+
+# With psycopg's pool a physical connection serves many Django connections: decided once each.
+_MODES: weakref.WeakKeyDictionary[psycopg.Connection[Any], pooler.PoolerMode] = (
+    weakref.WeakKeyDictionary()
+)
+
 
 class DatabaseWrapper(base.DatabaseWrapper):
+    pooler_mode: pooler.PoolerMode
+
+    def init_connection_state(self) -> None:
+        connection = self.connection
+        mode = _MODES.get(connection)
+        if mode is None:
+            try:
+                mode = _decide(self.settings_dict, connection)
+            except BaseException:
+                # Refused (ImproperlyConfigured) or failed: the connection is dropped, and
+                # the next use connects afresh.
+                connection.close()
+                if self.pool is not None:
+                    self.pool.putconn(connection)
+                self.connection = None
+                raise
+            _MODES[connection] = mode
+        if not mode.prepared_statements:
+            connection.prepare_threshold = None
+        self.pooler_mode = mode
+        super().init_connection_state()
+
+    def chunked_cursor(self) -> Any:
+        self.ensure_connection()
+        if not self.pooler_mode.server_side_cursors:
+            # A cursor WITH HOLD stays on the server connection that declared it; the next
+            # FETCH may go to another one. The rows then come in one go, as on SQLite.
+            return self.cursor()
+        return super().chunked_cursor()
+
     def is_usable(self) -> bool:
         connection = self.connection
         if connection is None or connection.closed or connection.broken:
@@ -37,3 +82,15 @@ class DatabaseWrapper(base.DatabaseWrapper):
                 return True
         usable: bool = super().is_usable()
         return usable
+
+
+def _decide(
+    settings_dict: dict[str, Any], connection: psycopg.Connection[Any]
+) -> pooler.PoolerMode:
+    if not pooler.needs_probe(settings_dict):
+        return pooler.decide(settings_dict)
+    row = connection.execute("SELECT pg_backend_pid()", prepare=False).fetchone()
+    if not connection.autocommit:
+        connection.rollback()
+    assert row is not None
+    return pooler.decide(settings_dict, key_pid=connection.info.backend_pid, backend_pid=row[0])

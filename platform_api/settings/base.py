@@ -7,7 +7,15 @@ from typing import Any
 
 import dj_database_url
 
-from platform_api.env import env_bool, env_int, env_list, env_str
+from platform_api import pooler
+from platform_api.env import (
+    env_bool,
+    env_choice,
+    env_int,
+    env_list,
+    env_optional_bool,
+    env_str,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -87,18 +95,31 @@ def database_config(url: str) -> dict[str, Any]:
     # A connection left dead by a database restart is detected before use, so the service
     # recovers by itself (with a pool, Django then passes psycopg's check_connection to it).
     config["CONN_HEALTH_CHECKS"] = True
+    # Whether a transaction pooler may multiplex the connections (platform_api/pooler.py):
+    # `auto` finds out per connection; prepared statements and server-side cursors are then
+    # used only where a connection keeps its server session.
+    config["POOLER"] = env_choice("DATABASE_POOLER", "auto", pooler.CONFIGURED_CHOICES)
+    # None: the pooler mode decides; True/False: the operator's choice (refused when it cannot
+    # work behind the pooler).
+    prepared = env_optional_bool("DATABASE_SERVER_SIDE_BINDING")
+    disable_cursors = env_optional_bool("DATABASE_DISABLE_SERVER_SIDE_CURSORS")
+    cursors = None if disable_cursors is None else not disable_cursors
+    if config["POOLER"] == "transaction":
+        pooler.refuse_forced_session_features("DATABASE_POOLER=transaction", prepared, cursors)
+    config["PREPARED_STATEMENTS"] = prepared
+    config["SERVER_SIDE_CURSORS"] = cursors
     # Server-side binding lets psycopg prepare the hot queries once per connection; planning
-    # dominates small queries (bench/: -30% wall time per request on a small page). On by
-    # default; PgBouncer older than 1.21 in transaction mode cannot keep prepared statements.
-    options["server_side_binding"] = env_bool("DATABASE_SERVER_SIDE_BINDING", True)
+    # dominates small queries (bench/: -30% wall time per request on a small page).
+    options["server_side_binding"] = prepared is not False and config["POOLER"] != "transaction"
     if options["server_side_binding"]:
         # Django turns psycopg's automatic preparation off (prepare_threshold=None); binding
         # server-side alone measured no faster. psycopg's own default prepares a statement on
-        # its fifth execution, so rarely repeated statements (a deep page's OFFSET) stay unprepared.
+        # its fifth execution, so rarely repeated statements (a deep page's OFFSET) stay
+        # unprepared. The backend turns it off again on a multiplexed connection.
         options.setdefault("prepare_threshold", 5)
     options.setdefault("connect_timeout", env_int("DATABASE_CONNECT_TIMEOUT", 3))
-    # PgBouncer in transaction mode cannot keep a cursor open across transactions.
-    config["DISABLE_SERVER_SIDE_CURSORS"] = env_bool("DATABASE_DISABLE_SERVER_SIDE_CURSORS", False)
+    # Also decided per connection by the backend; this is what QuerySet.iterator() reads.
+    config["DISABLE_SERVER_SIDE_CURSORS"] = cursors is False or config["POOLER"] == "transaction"
     return config
 
 
@@ -180,7 +201,7 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "orders.schema.publish_path_parameter_names",
+        "platform_api.schema.publish_path_parameter_names",
     ],
 }
 

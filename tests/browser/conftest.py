@@ -62,7 +62,7 @@ def _free_port() -> int:
 
 
 def _manage(env: dict[str, str], *args: str, timeout: int = 300) -> str:
-    done = subprocess.run(
+    done = subprocess.run(  # noqa: S603 - this interpreter, manage.py, the tests' arguments
         [sys.executable, "manage.py", *args],
         cwd=ROOT,
         env=env,
@@ -128,7 +128,7 @@ def base_url(server_env, tmp_path_factory) -> Iterator[str]:
     """The server's address; the server runs for the whole session."""
     port = _free_port()
     log = (tmp_path_factory.mktemp("server") / "server.log").open("w")
-    server = subprocess.Popen(
+    server = subprocess.Popen(  # noqa: S603 - this interpreter running manage.py runserver
         [sys.executable, "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"],
         cwd=ROOT,
         env=server_env,

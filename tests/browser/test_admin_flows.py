@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -183,7 +184,7 @@ def test_the_csv_export_of_the_selected_orders(page, base_url):
     with page.expect_download() as download:
         page.locator("button[name=index]").click()
 
-    text = open(download.value.path(), encoding="utf-8").read()
+    text = Path(download.value.path()).read_text(encoding="utf-8")
     rows = list(csv.DictReader(io.StringIO(text)))
     assert {int(row["id_order"]) for row in rows} == set(shown)
     assert {row["id_ambassador"] for row in rows} == {"1"}

@@ -8,14 +8,10 @@ from urllib.parse import quote
 
 import pytest
 
-from orders.filters import (
-    ALLOWED_FILTERS,
-    INT32_MAX,
-    OrderFilterSet,
-    clean_order_filters,
-    parse_instant,
-)
+from orders.filters import ALLOWED_FILTERS, OrderFilterSet, clean_order_filters
 from orders.models import Order
+from platform_api.filters import parse_instant
+from platform_api.ids import INT32_MAX
 from tests.factories import AmbassadorFactory, OrderFactory
 
 ASSIGNMENT_MESSAGE = (

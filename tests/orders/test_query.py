@@ -4,17 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from orders.query import (
-    ALLOWED_SORTS,
-    DEFAULT_PER_PAGE,
-    read_filters,
-    read_ordering,
-    read_orders_query,
-    read_per_page,
-)
+from orders.query import ORDER_PARAMETERS, read_orders_query
 from platform_api.errors import BadQuery, UnprocessableQuery
+from platform_api.query import DEFAULT_PER_PAGE, read_per_page
 from tests.factories import OrderFactory
 
+ALLOWED_SORTS = ["date_order", "id_order", "total_amount", "total_paid", "date_update"]
+read_filters = ORDER_PARAMETERS.read_filters
+read_ordering = ORDER_PARAMETERS.read_ordering
 ALLOWED_FILTER_NAMES = [
     "placed_between",
     "last_status",

@@ -23,9 +23,11 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from rest_framework.test import APIClient
 
+from ambassadors.shape import ONLINE_WINDOW_SECONDS
 from orders import shape
 from orders.models import I18nContent, Order
-from orders.query import ALLOWED_SORTS, read_ordering
+from orders.query import ORDER_PARAMETERS
+from platform_api import shape as platform_shape
 from platform_api.errors import BadQuery
 from tests.conftest import bearer
 from tests.factories import (
@@ -237,7 +239,7 @@ def test_every_query_parameter_is_documented(openapi):
 
 def _server_accepts_sort(value: str) -> bool:
     try:
-        read_ordering({"sort": value})
+        ORDER_PARAMETERS.read_ordering({"sort": value})
     except BadQuery:
         return False
     return True
@@ -267,13 +269,20 @@ def test_sort_pattern_matches_what_the_server_accepts(openapi, value):
     assert bool(re.search(_sort_pattern(openapi), value)) is _server_accepts_sort(value)
 
 
-_SORT_PARTS = [*ALLOWED_SORTS, *(f"-{name}" for name in ALLOWED_SORTS), "", " ", "-", "--id_order"]
+_SORT_PARTS = [
+    *ORDER_PARAMETERS.sorts,
+    *(f"-{name}" for name in ORDER_PARAMETERS.sorts),
+    "",
+    " ",
+    "-",
+    "--id_order",
+]
 _SORT_VALUES = st.one_of(
     st.lists(
         st.tuples(st.sampled_from(["", " ", "\t"]), st.sampled_from(_SORT_PARTS)).map("".join),
         max_size=4,
     ).map(",".join),
-    st.text(alphabet=" ,-\t" + "".join(sorted(set("".join(ALLOWED_SORTS)))), max_size=30),
+    st.text(alphabet=" ,-\t" + "".join(sorted(set("".join(ORDER_PARAMETERS.sorts)))), max_size=30),
 )
 
 
@@ -375,7 +384,7 @@ def test_200_schema_formats_follow_shape(openapi):
         ("data", "products", "order_details"): shape.ORDER_DETAILS,
     }
     for prefix, spec in prefixes.items():
-        for column in shape.columns(spec):
+        for column in platform_shape.columns(spec):
             assert nodes[(*prefix, column.key)].get("format") == expected_format[column.kind]
             assert nodes[(*prefix, column.key)].get("nullable", False) is column.nullable
 
@@ -528,7 +537,7 @@ def test_error_bodies_match_their_documentation(
         }
         client.get(ROUTE.format(id=ambassador.pk))
     if caller == "database down":
-        monkeypatch.setattr("orders.views.select_ambassador_orders", _unavailable)
+        monkeypatch.setattr("orders.endpoints.select_ambassador_orders", _unavailable)
 
     # when
     response = client.get(ROUTE.format(id=ambassador.pk), query)
@@ -566,5 +575,5 @@ def test_online_window_in_the_description_matches_shape(openapi):
     buyer = openapi["components"]["schemas"]["Buyer"]["properties"]
 
     assert buyer["online"]["description"] == (
-        f"true: when last_action_date is less than {shape.ONLINE_WINDOW_SECONDS // 60} minutes ago"
+        f"true: when last_action_date is less than {ONLINE_WINDOW_SECONDS // 60} minutes ago"
     )

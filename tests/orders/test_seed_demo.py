@@ -151,6 +151,19 @@ def test_every_documented_value_appears(seeded):
     assert Ambassador.objects.filter(anonymized=True).exists()
 
 
+def test_ambassadors_have_genders_scores_and_referrers_of_their_own_brand(seeded):
+    assert set(Ambassador.objects.values_list("gender", flat=True)) == set(demo.GENDER_WEIGHTS)
+    scores = set(Ambassador.objects.values_list("gamification_score", flat=True))
+    assert 0 in scores
+    assert len(scores) > 10
+    assert all(0 <= score <= demo.MAX_GAMIFICATION_SCORE for score in scores)
+    referred = Ambassador.objects.filter(referrer__isnull=False)
+    assert referred.filter(pk=3).exists()
+    assert referred.count() < Ambassador.objects.count()
+    assert not referred.exclude(referrer__brand_id=F("brand_id")).exists()
+    assert not referred.filter(referrer_id__gte=F("pk")).exists()
+
+
 NULLABLE = {
     Order: ["id_order_external", "id_meeting_external"],
     Product: ["name", "type", "sku", "youtube_id", "url", "description", "old_image"],

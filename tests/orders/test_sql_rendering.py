@@ -19,13 +19,8 @@ from orders import sql_rendering
 from orders.models import I18nContent, Order
 from orders.query import read_orders_query
 from orders.rendering import render_orders_page
-from orders.selectors import ambassador_orders, select_ambassador_orders
-from orders.sql_rendering import (
-    EMPTY_PAGE,
-    render_orders_page_sql,
-    render_visible_page,
-    visible_page_sql,
-)
+from orders.selectors import select_ambassador_orders
+from orders.sql_rendering import EMPTY_PAGE, render_visible_page, visible_page_sql
 from platform_api.php_query import parse_str
 from platform_api.settings.base import database_config
 from tests.conftest import bearer
@@ -37,6 +32,7 @@ from tests.factories import (
     OrderProductFactory,
     ProductFactory,
 )
+from tests.orders.sql_pages import render_orders_page_sql
 
 postgres_only = pytest.mark.skipif(
     connection.vendor != "postgresql",
@@ -68,9 +64,9 @@ LAST_ACTION = [300, 299.999999, 300.000001, 0, -60, 86400, 299]
 def orders_sliced(ambassador_id: int, query_string: str, *, page: int, per_page: int):
     """The page's queryset exactly as the view builds it (query parsing, selector, slice)."""
     query = read_orders_query(parse_str(query_string))
-    orders = ambassador_orders(
+    orders = select_ambassador_orders(
         ambassador_id=ambassador_id, filters=query.filters, ordering=query.ordering
-    )
+    ).queryset()
     offset = (page - 1) * per_page
     return orders[offset : offset + per_page]
 

@@ -4,6 +4,7 @@ itself once the database is back (health-checked persistent connections)."""
 from __future__ import annotations
 
 import io
+import logging
 import socket
 from collections.abc import Iterator
 from typing import Any
@@ -201,3 +202,94 @@ def test_service_recovers_by_itself_when_its_connection_dies():
         killer.close()
         connection.close()
         connection.settings_dict.update(saved)
+
+
+# --- a statement the server rejects is a 500 with its reason logged, not "unavailable" --------
+
+
+def django_error_from(error: Exception) -> Exception:
+    """`error` as Django raises it (wrapped, the driver's error as its cause)."""
+    try:
+        with connection.wrap_database_errors:
+            raise error
+    except Exception as wrapped:
+        return wrapped
+    raise AssertionError("not raised")
+
+
+def rejected_prepared_statement() -> Exception:
+    """What PostgreSQL answers when a prepared statement's parameters do not match (a pooler
+    mixing clients' statements): ERROR 08P01 protocol_violation."""
+    import psycopg
+    from psycopg import pq
+
+    settings = connection.settings_dict
+    with psycopg.connect(
+        dbname=settings["NAME"],
+        user=settings["USER"] or "postgres",
+        password=settings["PASSWORD"] or None,
+        host=settings["HOST"] or "127.0.0.1",
+        port=settings["PORT"] or 5432,
+    ) as raw:
+        raw.pgconn.prepare(b"two_params", b"SELECT $1::int + $2::int")
+        result = raw.pgconn.exec_prepared(b"two_params", [b"1"])
+        assert result.status == pq.ExecStatus.FATAL_ERROR
+        return psycopg.errors.error_from_result(result, encoding="utf-8")
+
+
+@postgres_only
+@pytest.mark.django_db
+def test_a_statement_the_server_rejects_is_a_logged_500(token_and_url, caplog):
+    token, url = token_and_url
+    rejected = django_error_from(rejected_prepared_statement())
+    assert isinstance(rejected, OperationalError)  # psycopg's class for SQLSTATE 08...
+
+    with (
+        caplog.at_level(logging.ERROR, logger="platform_api.errors"),
+        database_refuses(lambda *args: rejected),
+    ):
+        response = Client(raise_request_exception=False).get(url, headers=authorization(token))
+
+    assert response.status_code == 500
+    assert response.json() == {"message": "Server Error."}
+    (record,) = [r for r in caplog.records if r.name == "platform_api.errors"]
+    fields: Any = record.fields
+    assert (fields["sqlstate"], fields["severity"]) == ("08P01", "ERROR")
+    assert "bind message supplies 1 parameters" in fields["reason"]
+    assert "two_params" in fields["reason"]
+
+
+@postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_a_session_the_server_ends_is_unavailable():
+    from platform_api.errors import is_database_unavailable
+
+    victim = connections.create_connection("default")
+    killer = connections.create_connection("default")
+    try:
+        victim.ensure_connection()
+        with killer.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_terminate_backend(%s, 5000)", [victim.connection.info.backend_pid]
+            )
+        with pytest.raises(OperationalError) as ended, victim.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    finally:
+        victim.close()
+        killer.close()
+
+    assert is_database_unavailable(ended.value)
+
+
+@postgres_only
+def test_unavailable_means_no_answer_or_a_session_ended_or_a_server_that_cannot_serve():
+    import psycopg
+    from psycopg import errors
+
+    from platform_api.errors import is_database_unavailable
+
+    assert is_database_unavailable(django_error_from(psycopg.OperationalError("refused")))
+    assert is_database_unavailable(django_error_from(errors.TooManyConnections("full")))
+    assert is_database_unavailable(django_error_from(errors.CannotConnectNow("starting")))
+    assert not is_database_unavailable(django_error_from(errors.ProtocolViolation("bind")))
+    assert not is_database_unavailable(django_error_from(errors.SyntaxError("typo")))

@@ -19,6 +19,7 @@ POLICY_VARIABLES = [
     "DATABASE_CONNECT_TIMEOUT",
     "DATABASE_DISABLE_SERVER_SIDE_CURSORS",
     "DATABASE_REPLICA_URLS",
+    "DATABASE_POOLER",
 ]
 BASE_SETTINGS = Path(__file__).resolve().parents[2] / "platform_api" / "settings" / "base.py"
 
@@ -40,6 +41,46 @@ def test_default_is_persistent_connections_with_health_checks():
         "connect_timeout": 3,
     }
     assert config["DISABLE_SERVER_SIDE_CURSORS"] is False
+    # Each connection finds out whether a pooler multiplexes it (platform_api/pooler.py).
+    assert (config["POOLER"], config["PREPARED_STATEMENTS"], config["SERVER_SIDE_CURSORS"]) == (
+        "auto",
+        None,
+        None,
+    )
+
+
+def test_a_declared_transaction_pooler_gets_no_session_features(monkeypatch):
+    monkeypatch.setenv("DATABASE_POOLER", "transaction")
+
+    config = database_config(PG_URL)
+
+    assert config["POOLER"] == "transaction"
+    assert config["OPTIONS"]["server_side_binding"] is False
+    assert "prepare_threshold" not in config["OPTIONS"]
+    assert config["DISABLE_SERVER_SIDE_CURSORS"] is True
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("DATABASE_SERVER_SIDE_BINDING", "1"), ("DATABASE_DISABLE_SERVER_SIDE_CURSORS", "0")],
+)
+def test_a_session_feature_forced_behind_a_declared_transaction_pooler_stops_the_service(
+    monkeypatch, name, value
+):
+    monkeypatch.setenv("DATABASE_POOLER", "transaction")
+    monkeypatch.setenv(name, value)
+
+    with pytest.raises(ImproperlyConfigured, match=f"{name}={value}.*transaction pooler"):
+        database_config(PG_URL)
+
+
+def test_prepared_statements_forced_on_are_kept_for_the_connection_to_check(monkeypatch):
+    monkeypatch.setenv("DATABASE_SERVER_SIDE_BINDING", "1")
+
+    config = database_config(PG_URL)
+
+    assert config["PREPARED_STATEMENTS"] is True
+    assert config["OPTIONS"]["server_side_binding"] is True
 
 
 def test_connection_age_comes_from_the_environment(monkeypatch):
@@ -96,7 +137,11 @@ def test_sqlite_gets_none_of_the_postgresql_policy(monkeypatch):
 
 @pytest.mark.parametrize(
     ("name", "value"),
-    [("DATABASE_POOL_SIZE", "eight"), ("DATABASE_DISABLE_SERVER_SIDE_CURSORS", "maybe")],
+    [
+        ("DATABASE_POOL_SIZE", "eight"),
+        ("DATABASE_DISABLE_SERVER_SIDE_CURSORS", "maybe"),
+        ("DATABASE_POOLER", "pgbouncer"),
+    ],
 )
 def test_a_malformed_value_stops_the_service(monkeypatch, name, value):
     monkeypatch.setenv(name, value)

@@ -15,7 +15,9 @@ SCANNED = ["platform_api", "orders", "ambassadors", "docker", "bench", "manage.p
 
 READS = [
     # platform_api/env.py helpers, and the private copies in scripts that cannot import Django.
-    re.compile(r"""\b_?env_(?:str|bool|int|float|list|required)\(\s*["']([A-Z][A-Z0-9_]*)["']"""),
+    re.compile(
+        r"""\b_?env_(?:str|bool|optional_bool|int|float|list|required|choice)\(\s*["']([A-Z][A-Z0-9_]*)["']"""
+    ),
     re.compile(
         r"""\bos\.(?:environ\.get|environ\.setdefault|getenv)\(\s*["']([A-Z][A-Z0-9_]*)["']"""
     ),

@@ -9,7 +9,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from platform_api.php_query import http_build_query, is_clean_text, parse_str, raw_query_string
+from platform_api.php_query import http_build_query, parse_str, raw_query_string, text_problem
 
 
 @pytest.mark.parametrize(
@@ -99,12 +99,17 @@ def test_raw_query_string_reads_wsgi_latin1_as_utf8():
 def test_raw_query_string_keeps_invalid_utf8_as_surrogates():
     request = SimpleNamespace(META={"QUERY_STRING": b"x=\xff".decode("latin-1")})
 
-    assert not is_clean_text(raw_query_string(request))
+    assert text_problem(raw_query_string(request)) == "be valid UTF-8"
 
 
 @pytest.mark.parametrize(
-    ("text", "clean"),
-    [("abc", True), ("é", True), ("a\x00b", False), ("\udcff", False)],
+    ("text", "problem"),
+    [
+        ("abc", None),
+        ("é", None),
+        ("a\x00b", "not contain NUL characters"),
+        ("\udcff", "be valid UTF-8"),
+    ],
 )
-def test_is_clean_text(text, clean):
-    assert is_clean_text(text) is clean
+def test_text_problem(text, problem):
+    assert text_problem(text) == problem

@@ -7,14 +7,16 @@ import json
 from typing import Any
 
 import pytest
-from django.db import OperationalError, connection, transaction
+from django.db import OperationalError, connection, connections, transaction
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.test import RequestFactory
 
 from platform_api.errors import DatabaseUnavailableMiddleware, api_exception_handler
 from platform_api.statement_timeout import (
+    StatementTimeout,
     StatementTimeoutMiddleware,
     is_statement_timeout,
+    is_transaction_pooled,
     timeout_message,
 )
 
@@ -50,7 +52,13 @@ def short_timeout(settings):
 
 @pytest.fixture
 def transaction_pooled(monkeypatch):
-    monkeypatch.setitem(connection.settings_dict, "DISABLE_SERVER_SIDE_CURSORS", True)
+    # What platform_api.pooler decides behind PgBouncer in transaction mode (its own tests
+    # run a real one); the next connection is made in that mode.
+    monkeypatch.setitem(connection.settings_dict, "POOLER", "transaction")
+    monkeypatch.setitem(connection.settings_dict, "PREPARED_STATEMENTS", False)
+    connection.close()
+    yield
+    connection.close()
 
 
 def timed_out_error() -> OperationalError:
@@ -104,6 +112,7 @@ def test_behind_a_transaction_pooler_the_bound_is_local_to_each_transaction(
     def view(request: HttpRequest) -> HttpResponse:
         seen.append(show_timeout())
         seen.append(show_timeout())
+        assert is_transaction_pooled(connection)
         return HttpResponse("ok")
 
     run_in_request(view)
@@ -190,3 +199,36 @@ def test_outside_the_api_a_timeout_answers_a_page_saying_so(path, content_type):
         assert json.loads(response.content) == {"message": timeout_message()}
     else:
         assert timeout_message().encode() in response.content
+
+
+@pytest.fixture
+def bounced(through_bouncer):
+    """A connection through a real PgBouncer in transaction mode, known to `connections` (as
+    the service's own would be), so that the guard can open transactions on it."""
+    wrapper = through_bouncer()
+    connections[wrapper.alias] = wrapper
+    yield wrapper
+    del connections[wrapper.alias]
+
+
+@pytest.mark.django_db
+def test_behind_pgbouncer_every_statement_is_bounded_and_nothing_leaks(bounced, through_bouncer):
+    guard = StatementTimeout(TIMEOUT_MS)
+
+    with bounced.execute_wrapper(guard), bounced.cursor() as cursor:
+        seen = []
+        for _ in range(4):  # the pool has 2 server connections: both are used in turn
+            cursor.execute("SHOW statement_timeout")
+            seen.append(cursor.fetchone()[0])
+        with pytest.raises(OperationalError) as caught:
+            cursor.execute("SELECT pg_sleep(2)")
+
+    assert bounced.pooler_mode.multiplexed
+    assert seen == [f"{TIMEOUT_MS}ms"] * 4
+    assert is_statement_timeout(caught.value)
+    # another client of the same server connections finds them unbounded: a session SET
+    # would have been left there for it
+    with through_bouncer().cursor() as other:
+        for _ in range(4):
+            other.execute("SHOW statement_timeout")
+            assert other.fetchone()[0] == "0"
