@@ -159,7 +159,8 @@ class OrderAdmin(LargeTableAdmin):
         "assignment",
         CurrencyFilter,
     )
-    date_hierarchy = "date_order"
+    # No date_hierarchy: its year links are a SELECT DISTINCT over the whole table on every
+    # page (1.1 s of a 1.2 s first page on 500,000 orders); the range filter reaches any date.
     search_fields = ("id_order", "id_order_external", "customer_id", "buyer__email")
     search_help_text = (
         "An order id (listed first), an external or customer id, a buyer's email or the start "

@@ -169,7 +169,7 @@ class RankedChangeList(ChangeList):
 
 def protected_references(objs: Any) -> list[str]:
     """What keeps these rows from being deleted (PROTECT foreign keys), counted per relation:
-    "100,030 orders (credited ambassador)". Empty when nothing protects them."""
+    "100,030 orders (as ambassador)". Empty when nothing protects them."""
     objs = list(objs) if not isinstance(objs, QuerySet) else objs
     if not len(objs):
         return []
@@ -184,7 +184,7 @@ def protected_references(objs: Any) -> list[str]:
         count = related.count()
         if count:
             noun = relation.related_model._meta.verbose_name_plural
-            found.append(f"{count:,} {noun} ({relation.field.verbose_name})")
+            found.append(f"{count:,} {noun} (as {relation.field.verbose_name})")
     return found
 
 

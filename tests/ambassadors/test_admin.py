@@ -321,7 +321,7 @@ def test_deleting_a_referenced_ambassador_is_refused_with_counts_and_offers_anon
         response = admin_client.get(admin_url(Ambassador, "delete", seller.pk))
 
     page = response.content.decode()
-    assert "4 orders (ambassador)" in page
+    assert "4 orders (as ambassador)" in page
     assert "Order #" not in page  # counted, not listed
     assert 'id="anonymize-form"' in page
     admin_client.post(admin_url(Ambassador, "delete", seller.pk), {"post": "yes"})

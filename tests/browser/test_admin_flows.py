@@ -81,22 +81,14 @@ def test_the_ambassador_autocomplete_filter(page, base_url):
     assert set(column_texts(page, "ambassador_link")) == {"Olga Smith (#1)"}
 
 
-def test_the_date_range_and_the_drill_down_reach_2019(page, base_url):
+def test_the_date_range_reaches_2019(page, base_url):
     page.goto(base_url + ORDERS_PATH)
     page.fill("input[name=date_order__range__gte]", "2019-03-01")
     page.fill("input[name=date_order__range__lte]", "2019-03-31")
     page.locator(".admindatefilter input[type=submit]").click()
     page.wait_for_url(re.compile("date_order__range__gte=2019-03-01"))
-    ranged = result_ids(page)
 
-    page.goto(base_url + ORDERS_PATH)
-    page.locator(".toplinks a", has_text="2019").click()
-    page.wait_for_url(re.compile("date_order__year=2019"))
-    page.locator(".toplinks a", has_text="March").click()
-    page.wait_for_url(re.compile("date_order__month=3"))
-
-    assert len(ranged) == 5
-    assert sorted(result_ids(page)) == sorted(ranged)
+    assert len(result_ids(page)) == 5
     assert all(text.startswith("2019-03-05") for text in column_texts(page, "date_order_utc"))
 
 
@@ -168,17 +160,20 @@ def test_an_order_links_its_ambassador_and_buyer(page, base_url):
     page.locator("#result_list tbody th.field-id_order a").first.click()
     page.wait_for_url(re.compile(r"/change/$"))
 
-    page.locator(".fieldBox.field-ambassador_page a").click()
-    page.wait_for_url(re.compile(r"/ambassador/1/change/$"))
+    ambassador = page.locator(".fieldBox.field-ambassador_page a").get_attribute("href")
+    buyer = page.locator(".fieldBox.field-buyer_page a").get_attribute("href")
 
-    assert page.url.endswith("/admin/ambassadors/ambassador/1/change/")
+    assert ambassador == "/admin/ambassadors/ambassador/1/change/"
+    assert buyer is not None
+    page.goto(base_url + buyer)
+    assert "Change ambassador" in page.title()
 
 
 def test_deleting_a_busy_ambassador_is_refused_with_a_count(page, base_url):
     page.goto(f"{base_url}/admin/ambassadors/ambassador/1/delete/")
 
     listed = page.locator("#deleted-objects li").all_inner_texts()
-    assert any(re.match(r"[\d,]+ orders \(ambassador\)", text) for text in listed)
+    assert any(re.match(r"[\d,]+ orders \(as ambassador\)", text) for text in listed)
     assert len(listed) <= 3
     assert page.locator("#anonymize-form input[type=submit]").is_visible()
 
