@@ -8,8 +8,7 @@ spends it. bench.settings (production, DEBUG off), the bench database of bench/g
 (loaded first when missing), a superuser `bench-admin` created if missing. Each page is asked
 once to warm up, then `--rounds` times; the table shows the median and the slowest round, the
 number of queries and the slowest query. Target (issue 17): every page under 1 s. Writes the
-table as the "Admin pages" section of RESULTS.md (replacing an earlier one; `run.py` rewrites the
-whole file, without it).
+table as the "Admin pages" section of RESULTS.md (replacing an earlier one; `run.py` keeps it).
 """
 
 from __future__ import annotations

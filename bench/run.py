@@ -639,6 +639,23 @@ def soak(args: argparse.Namespace, token: str, seconds: int, connections: int) -
     return lines
 
 
+# Sections other benchmarks own (bench/import_bench.py's, bench/admin_pages.py's).
+KEPT_SECTIONS = ("Bulk import", "Admin pages")
+
+
+def _kept_sections(results: Path) -> str:
+    """Sections other benchmarks own, carried over a full run."""
+    if not results.exists():
+        return ""
+    text = results.read_text()
+    kept = []
+    for title in KEPT_SECTIONS:
+        found = re.search(rf"\n## {re.escape(title)}\n.*?(?=\n## |\Z)", text, flags=re.DOTALL)
+        if found:
+            kept.append(found.group(0))
+    return "".join(kept)
+
+
 def write_soak(results: Path, lines: list[str], seconds: int) -> None:
     """Put the soak section into RESULTS.md, replacing an older one."""
     text = results.read_text() if results.exists() else "# Benchmark results\n"
@@ -796,7 +813,7 @@ def main() -> None:
         print(f"S1 service with INFO request log: {load.rps:.1f} rps", flush=True)
 
     report = render(rows, plans, log_rows, description, command, args)
-    Path(args.results).write_text(report)
+    Path(args.results).write_text(report + _kept_sections(Path(args.results)))
     print()
     print(table(rows))
     print(f"\nwritten to {args.results}")

@@ -304,7 +304,7 @@ class OrderAdmin(LargeTableAdmin):
             )
             return None
         response = StreamingHttpResponse(
-            orders_csv(ids, now=timezone.now()), content_type="text/csv; charset=utf-8"
+            orders_csv(Order.objects.filter(pk__in=ids)), content_type="text/csv; charset=utf-8"
         )
         stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
         response["Content-Disposition"] = f'attachment; filename="orders-{stamp}.csv"'

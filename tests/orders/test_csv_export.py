@@ -10,7 +10,8 @@ import orjson
 import pytest
 from django.utils import timezone
 
-from orders.csv_export import HEADER, orders_csv
+from orders.csv_export import orders_csv
+from orders.csv_layout import COLUMNS as HEADER
 from orders.models import Order
 from orders.rendering import render_orders_page
 from tests.admin_helpers import admin_url
@@ -49,7 +50,7 @@ def test_one_row_per_line_with_the_api_values():
     now = timezone.now()
     api = render_orders_page(Order.objects.filter(pk=order.pk), now=now)[0]
 
-    rows = parse(orders_csv([order.pk], now=now))
+    rows = parse(orders_csv(Order.objects.filter(pk=order.pk)))
 
     assert len(rows) == 2
     first = rows[0]
@@ -70,7 +71,7 @@ def test_one_row_per_line_with_the_api_values():
 def test_an_order_without_lines_is_one_row_with_empty_product_cells():
     order = OrderFactory()
 
-    (row,) = parse(orders_csv([order.pk], now=timezone.now()))
+    (row,) = parse(orders_csv(Order.objects.filter(pk=order.pk)))
 
     assert row["id_order"] == str(order.pk)
     assert all(row[key] == "" for key in HEADER if key.startswith(("product_", "line_")))

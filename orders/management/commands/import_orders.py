@@ -1,0 +1,30 @@
+"""`manage.py import_orders FILE|-`: upsert orders and their lines from JSON Lines or CSV."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import IO, Any
+
+from orders import csv_layout, services
+from platform_api.bulk.batches import Rejected, Source, Totals, read_json_lines
+from platform_api.bulk.commands import ImportCommand
+
+
+class Command(ImportCommand):
+    help = (
+        "Import orders from JSON Lines (one order a line: the orders route's order plus the "
+        "credited id_ambassador) or CSV (one row per line, docs/import-export.md). Upserts by "
+        "id_order; an order's lines are replaced as a set; date_update is kept as given. Buyers, "
+        "credited ambassadors and products must exist (import them first). Exit status: 0 all "
+        "landed, 1 some rejected, 2 unreadable input, 130 interrupted."
+    )
+    what = "orders"
+    formats = ("jsonl", "csv")
+
+    def read(self, stream: IO[bytes], fmt: str) -> Iterable[Source | Rejected]:
+        if fmt == "csv":
+            return csv_layout.read_orders(stream)
+        return read_json_lines(stream)
+
+    def land(self, sources: Iterable[Source | Rejected], batch_size: int, listener: Any) -> Totals:
+        return services.orders_import(sources=sources, batch_size=batch_size, listener=listener)

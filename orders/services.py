@@ -1,0 +1,56 @@
+"""Writes for orders and products: the bulk import, and the export that reads back what it writes.
+
+An import is not one transaction: each batch commits or rolls back whole (`platform_api.bulk`),
+so a long load can be interrupted and re-run without losing or doubling anything.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterable
+from typing import IO
+
+from orders import csv_layout
+from orders.exports import iter_orders, iter_products, orders_for_export
+from orders.imports import OrderImporter, ProductImporter
+from platform_api.bulk.batches import Listener, Rejected, Source, Totals, run_import
+from platform_api.bulk.exports import consistent_snapshot, write_json_lines
+
+
+def products_import(
+    *, sources: Iterable[Source | Rejected], batch_size: int, listener: Listener
+) -> Totals:
+    """Upsert products (and their images) by id from decoded records."""
+    return run_import(sources, ProductImporter(), batch_size=batch_size, listener=listener)
+
+
+def orders_import(
+    *, sources: Iterable[Source | Rejected], batch_size: int, listener: Listener
+) -> Totals:
+    """Upsert orders (and replace their lines) by id from decoded records."""
+    return run_import(sources, OrderImporter(), batch_size=batch_size, listener=listener)
+
+
+def products_export(*, out: IO[bytes]) -> int:
+    """Every product with its images, as JSON Lines; the number written."""
+    with consistent_snapshot():
+        return write_json_lines(out, iter_products())
+
+
+def orders_export(
+    *,
+    out: IO[bytes],
+    csv: bool = False,
+    ambassador_id: int | None = None,
+    brand_id: int | None = None,
+) -> int:
+    """Orders (all, one ambassador's, or one brand's) as JSON Lines or CSV; the number written."""
+    with consistent_snapshot():
+        orders = iter_orders(orders_for_export(ambassador_id=ambassador_id, brand_id=brand_id))
+        if csv:
+            text = io.TextIOWrapper(out, encoding="utf-8", newline="", write_through=True)
+            try:
+                return csv_layout.write_orders(text, orders)
+            finally:
+                text.detach()
+        return write_json_lines(out, orders)

@@ -1,0 +1,150 @@
+"""The shared shape of the `import_*` and `export_*` management commands (thin: services work).
+
+Import exit status: 0 every record landed, 1 some were rejected (see the rejects file), 2 the input
+could not be read at all, 130 interrupted (batches committed before the interrupt stay).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import sys
+from collections.abc import Iterable
+from contextlib import ExitStack
+from pathlib import Path
+from typing import IO, Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from platform_api.bulk.batches import Rejected, Source, Totals, read_json_lines
+from platform_api.bulk.progress import Reporter
+
+DEFAULT_BATCH_SIZE = 2000
+EXIT_REJECTED = 1
+EXIT_UNREADABLE = 2
+EXIT_INTERRUPTED = 130
+
+
+class _Committed:
+    """A Reporter that also remembers the last committed totals (for the interrupted summary)."""
+
+    def __init__(self, reporter: Reporter) -> None:
+        self.reporter = reporter
+        self.last = Totals()
+
+    def rejected(self, item: Rejected) -> None:
+        self.reporter.rejected(item)
+
+    def committed(self, totals: Totals) -> None:
+        self.last = dataclasses.replace(totals)
+        self.reporter.committed(totals)
+
+
+class ImportCommand(BaseCommand):
+    """`manage.py import_<what> FILE|- [--rejects FILE] [--quiet] [--batch-size N]`."""
+
+    what = "records"
+    formats: tuple[str, ...] = ("jsonl",)
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("file", help="The file to import, or - for standard input.")
+        parser.add_argument(
+            "--rejects",
+            metavar="FILE",
+            help="Write each rejected record here (JSON Lines: line, reason, record).",
+        )
+        parser.add_argument("--quiet", action="store_true", help="No progress and no summary.")
+        parser.add_argument(
+            "--batch-size",
+            type=int,
+            default=DEFAULT_BATCH_SIZE,
+            help=f"Records per transaction (default {DEFAULT_BATCH_SIZE}).",
+        )
+        if len(self.formats) > 1:
+            parser.add_argument(
+                "--format",
+                choices=self.formats,
+                help="Input format (default: from the file name's extension, else jsonl).",
+            )
+
+    def read(self, stream: IO[bytes], fmt: str) -> Iterable[Source | Rejected]:
+        """Decoded records of the input; entities with more formats override it."""
+        return read_json_lines(stream)
+
+    def land(self, sources: Iterable[Source | Rejected], batch_size: int, listener: Any) -> Totals:
+        raise NotImplementedError
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if options["batch_size"] < 1:
+            raise CommandError("--batch-size must be at least 1", returncode=EXIT_UNREADABLE)
+        fmt = options.get("format") or _format_of(options["file"], self.formats)
+        with ExitStack() as stack:
+            stream = self._open(options["file"], stack)
+            rejects = (
+                stack.enter_context(Path(options["rejects"]).open("wb"))
+                if options["rejects"]
+                else None
+            )
+            reporter = Reporter(
+                label=f"import {self.what}", err=sys.stderr, rejects=rejects, quiet=options["quiet"]
+            )
+            listener = _Committed(reporter)
+            try:
+                totals = self.land(self.read(stream, fmt), options["batch_size"], listener)
+            except KeyboardInterrupt:
+                self.stderr.write(reporter.close(listener.last, interrupted=True))
+                raise SystemExit(EXIT_INTERRUPTED) from None
+            except ValueError as exc:  # the input as a whole is unusable (a CSV header)
+                reporter.close(listener.last)
+                raise CommandError(str(exc), returncode=EXIT_UNREADABLE) from exc
+            summary = reporter.close(totals)
+        if not options["quiet"]:
+            self.stdout.write(summary)
+        if totals.rejected:
+            raise SystemExit(EXIT_REJECTED)
+
+    def _open(self, name: str, stack: ExitStack) -> IO[bytes]:
+        if name == "-":
+            return sys.stdin.buffer
+        try:
+            return stack.enter_context(Path(name).open("rb"))
+        except OSError as exc:
+            raise CommandError(
+                f"cannot read {name}: {exc.strerror}", returncode=EXIT_UNREADABLE
+            ) from exc
+
+
+def _format_of(name: str, formats: tuple[str, ...]) -> str:
+    suffix = Path(name).suffix.lstrip(".").lower()
+    return suffix if suffix in formats else formats[0]
+
+
+class ExportCommand(BaseCommand):
+    """`manage.py export_<what> --out FILE|-`: written to FILE.partial, renamed when complete."""
+
+    what = "records"
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--out", required=True, metavar="FILE", help="Output file, or - for standard output."
+        )
+
+    def write(self, out: IO[bytes], options: dict[str, Any]) -> int:
+        raise NotImplementedError
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        target = options["out"]
+        if target == "-":
+            count = self.write(sys.stdout.buffer, options)
+            sys.stdout.buffer.flush()
+            self.stderr.write(f"exported {count} {self.what}")
+            return
+        partial = Path(f"{target}.partial")
+        try:
+            with partial.open("wb") as out:
+                count = self.write(out, options)
+            os.replace(partial, target)
+        except BaseException:
+            partial.unlink(missing_ok=True)
+            raise
+        self.stdout.write(f"exported {count} {self.what} to {target}")

@@ -1,0 +1,153 @@
+"""The import_* and export_* commands as an operator runs them."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+
+import orjson
+import pytest
+from django.core.management import CommandError, call_command
+
+from orders.models import Order, OrderProduct, Product
+from platform_api.pooler import PoolerMode, Pooling
+from tests.factories import (
+    AmbassadorFactory,
+    BrandFactory,
+    I18nContentFactory,
+    OrderFactory,
+    OrderProductFactory,
+    ProductFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def shop():
+    brand, other = BrandFactory(), BrandFactory()
+    seller, buyer = AmbassadorFactory(brand=brand), AmbassadorFactory(brand=brand)
+    elsewhere = AmbassadorFactory(brand=other)
+    product = ProductFactory()
+    I18nContentFactory(product=product)
+    for ambassador in (seller, seller, elsewhere):
+        order = OrderFactory(
+            ambassador=ambassador, buyer=buyer if ambassador == seller else ambassador
+        )
+        OrderProductFactory(order=order, product=product)
+    return {"brand": brand, "seller": seller, "elsewhere": elsewhere}
+
+
+def _lines(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def test_export_then_import_round_trips_and_reports(shop, tmp_path, capsys):
+    products, orders = tmp_path / "products.jsonl", tmp_path / "orders.jsonl"
+    call_command("export_products", "--out", str(products))
+    call_command("export_orders", "--out", str(orders))
+    assert capsys.readouterr().out.splitlines() == [
+        f"exported 1 products to {products}",
+        f"exported 3 orders to {orders}",
+    ]
+    assert not list(tmp_path.glob("*.partial"))
+    OrderProduct.objects.all().delete()
+    Order.objects.all().delete()
+
+    call_command("import_orders", str(orders))
+
+    out, err = capsys.readouterr()
+    assert out.startswith(
+        "import orders: done: 3 read, 3 landed (3 written, 0 unchanged), 0 rejected, "
+    )
+    assert err.startswith("committed through line 3: 3 landed (3 written), 0 rejected, ")
+    call_command("export_orders", "--out", str(tmp_path / "again.jsonl"))
+    assert (tmp_path / "again.jsonl").read_bytes() == orders.read_bytes()
+
+
+def test_export_filters_by_ambassador_and_brand(shop, tmp_path):
+    out = tmp_path / "o.jsonl"
+
+    call_command("export_orders", "--ambassador", str(shop["seller"].pk), "--out", str(out))
+    assert {o["id_ambassador"] for o in _lines(out)} == {shop["seller"].pk}
+    assert len(_lines(out)) == 2
+
+    call_command("export_orders", "--brand", str(shop["elsewhere"].brand_id), "--out", str(out))
+    assert [o["id_ambassador"] for o in _lines(out)] == [shop["elsewhere"].pk]
+
+
+def test_export_orders_writes_csv_for_a_csv_name(shop, tmp_path):
+    out = tmp_path / "orders.csv"
+
+    call_command("export_orders", "--out", str(out))
+
+    assert out.read_bytes().startswith(b"id_ambassador,id_order,")
+    assert len(out.read_bytes().split(b"\r\n")) == 1 + 3 + 1  # header, one line each, end
+
+
+def test_rejects_go_to_their_file_and_the_exit_status_says_so(shop, tmp_path, capsys):
+    orders = tmp_path / "orders.jsonl"
+    call_command("export_orders", "--out", str(orders))
+    records = _lines(orders)
+    bad = copy.deepcopy(records[1])
+    bad["products"][0]["order_details"]["quantity"] = -1
+    orders.write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in [records[0], bad, records[2]]))
+    rejects = tmp_path / "rejects.jsonl"
+    Order.objects.filter(pk=bad["id_order"]).delete()
+
+    with pytest.raises(SystemExit) as exited:
+        call_command("import_orders", str(orders), "--rejects", str(rejects))
+
+    assert exited.value.code == 1
+    [reject] = _lines(rejects)
+    assert reject["line"] == 2
+    assert "order_line_quantity_gt_0" in reject["reason"]
+    assert json.loads(reject["record"]) == bad
+    assert "1 rejected" in capsys.readouterr().out
+    assert not Order.objects.filter(pk=bad["id_order"]).exists()
+
+
+def test_without_a_rejects_file_the_reasons_are_printed(shop, tmp_path, capsys):
+    orders = tmp_path / "orders.jsonl"
+    orders.write_text('{"id_order": 1}\n')
+
+    with pytest.raises(SystemExit):
+        call_command("import_orders", str(orders))
+
+    assert "rejected line 1: order: missing key(s) 'id_ambassador'" in capsys.readouterr().err
+
+
+def test_quiet_prints_nothing(shop, tmp_path, capsys):
+    products = tmp_path / "p.jsonl"
+    call_command("export_products", "--out", str(products))
+    capsys.readouterr()
+
+    call_command("import_products", str(products), "--quiet")
+
+    assert capsys.readouterr() == ("", "")
+    assert Product.objects.count() == 1
+
+
+def test_an_unreadable_input_is_exit_status_2(tmp_path):
+    with pytest.raises(CommandError, match="cannot read") as missing:
+        call_command("import_products", str(tmp_path / "nope.jsonl"))
+    assert missing.value.returncode == 2
+
+    bad_csv = tmp_path / "orders.csv"
+    bad_csv.write_text("id_order\r\n1\r\n")
+    with pytest.raises(CommandError, match="header differs") as header:
+        call_command("import_orders", str(bad_csv))
+    assert header.value.returncode == 2
+
+
+def test_behind_a_transaction_pooler_an_import_refuses_to_start(tmp_path, monkeypatch):
+    multiplexed = PoolerMode(Pooling.TRANSACTION, False, False, "configured")
+    monkeypatch.setattr("platform_api.bulk.batches.pooler_mode", lambda: multiplexed)
+    products = tmp_path / "p.jsonl"
+    products.write_text("")
+
+    with pytest.raises(CommandError, match="transaction pooler") as refused:
+        call_command("import_products", str(products))
+
+    assert refused.value.returncode == 2

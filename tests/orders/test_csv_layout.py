@@ -1,0 +1,161 @@
+"""The orders CSV: the agreed columns, cells as the API's values, and reading it back."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+
+import pytest
+
+from orders import csv_layout, services
+from orders.exports import iter_orders, orders_for_export
+from orders.models import Order, OrderProduct
+from platform_api.bulk.batches import Rejected, Source
+from tests.bulk import Recorder
+from tests.factories import AmbassadorFactory, OrderFactory, OrderProductFactory, ProductFactory
+
+# The layout agreed with the client's CSV export (/work/tools/CSV_LAYOUT.md), spelled out.
+AGREED = [
+    "id_ambassador",
+    "id_order",
+    "id_order_external",
+    "total_amount",
+    "total_paid",
+    "total_ws",
+    "id_popliste",
+    "source",
+    "last_status",
+    "id_meeting",
+    "id_meeting_external",
+    "customer_id",
+    "order_info",
+    "currency",
+    "date_order",
+    "type",
+    "id_chat_segment",
+    "id_chatroom",
+    "date_insert",
+    "date_update",
+    "assignment",
+    "total_products_quantity",
+    "buyer_id_ambassador",
+    "buyer_image",
+    "buyer_firstname",
+    "buyer_lastname",
+    "buyer_username",
+    "buyer_email",
+    "buyer_email_tmp",
+    "buyer_active",
+    "buyer_status",
+    "buyer_online",
+    "buyer_last_action_date",
+    "buyer_customer_id",
+    "buyer_anonymized",
+    "product_id_product",
+    "product_name",
+    "product_type",
+    "product_discount_percentage",
+    "product_price_catalog",
+    "product_reference_unit_price",
+    "product_sku",
+    "product_youtube_id",
+    "product_url",
+    "product_description",
+    "product_images",
+    "product_price",
+    "product_stock",
+    "product_stock_available",
+    "product_old_image",
+    "line_quantity",
+    "line_unit_price",
+    "line_sku",
+    "line_currency",
+    "line_total_price",
+]
+
+
+def test_the_columns_derived_from_the_shape_are_the_agreed_layout():
+    assert csv_layout.COLUMNS == AGREED
+
+
+@pytest.fixture
+def orders(db):
+    seller = AmbassadorFactory()
+    buyer = AmbassadorFactory(brand=seller.brand)
+    product = ProductFactory(name='Mug, "large"', description="two\nlines", youtube_id=None)
+    with_lines = OrderFactory(ambassador=seller, buyer=buyer, order_info="a, b")
+    OrderProductFactory(order=with_lines, product=product, quantity=2)
+    OrderProductFactory(order=with_lines, product=ProductFactory(), quantity=1)
+    OrderFactory(ambassador=seller, buyer=buyer)  # no lines
+    return list(iter_orders(orders_for_export()))
+
+
+def _csv(records) -> bytes:
+    out = io.StringIO(newline="")
+    csv_layout.write_orders(out, records)
+    return out.getvalue().encode()
+
+
+def test_one_row_per_line_and_one_empty_row_for_an_order_without_lines(orders):
+    rows = list(csv.DictReader(io.StringIO(_csv(orders).decode(), newline="")))
+
+    assert [row["id_order"] for row in rows] == [
+        str(o["id_order"]) for o in orders for _ in range(max(1, len(o["products"])))
+    ]
+    empty = rows[-1]
+    assert all(empty[name] == "" for name in AGREED if name.startswith(("product_", "line_")))
+    first = rows[0]
+    assert first["id_order_external"] == orders[0]["id_order_external"]
+    assert first["id_meeting_external"] == ""  # null
+    assert first["buyer_anonymized"] == "false"
+    assert first["total_amount"] == "84.0"  # the JSON text of the number
+    assert first["product_images"] == "[]"
+    assert first["product_name"] == 'Mug, "large"'
+
+
+def test_reading_the_csv_back_gives_the_json_records(orders):
+    read = list(csv_layout.read_orders(io.BytesIO(_csv(orders))))
+
+    assert all(isinstance(item, Source) for item in read)
+    assert [item.line for item in read] == [2, 5]  # the quoted newline spans a line
+    OrderProduct.objects.all().delete()
+    Order.objects.all().delete()
+    recorder = Recorder()
+    totals = services.orders_import(sources=read, batch_size=10, listener=recorder)
+    assert (totals.landed, recorder.rejects) == (2, [])
+    assert list(iter_orders(orders_for_export())) == orders
+
+
+def test_a_file_cut_in_the_middle_of_a_row_rejects_that_order_only(orders):
+    data = _csv(orders)
+    cut = data[: data.rindex(b"\r\n", 0, len(data) - 2) + 2] + data.rsplit(b"\r\n", 2)[-2][:30]
+
+    read = list(csv_layout.read_orders(io.BytesIO(cut)))
+
+    assert isinstance(read[0], Source)
+    assert isinstance(read[1], Rejected)
+    assert "the file may end in the middle of this row" in read[1].reason
+
+
+def test_rows_of_one_order_must_agree(orders):
+    rows = _csv(orders).decode().split("\r\n")
+    rows[2] = rows[2].replace(",OK,", ",CANCELLED,", 1)
+
+    read = list(csv_layout.read_orders(io.BytesIO("\r\n".join(rows).encode())))
+
+    assert isinstance(read[0], Rejected)
+    assert "disagree on last_status" in read[0].reason
+
+
+@pytest.mark.parametrize(
+    ("header", "problem"),
+    [
+        (b"", "the file is empty"),
+        (b"id_order,colour\r\n", "missing ['id_ambassador'"),
+        (",".join(reversed(AGREED)).encode() + b"\r\n", "in another order"),
+    ],
+)
+def test_a_file_with_another_header_is_refused_whole(header, problem):
+    with pytest.raises(csv_layout.LayoutError, match=re.escape(problem)):
+        list(csv_layout.read_orders(io.BytesIO(header)))
