@@ -7,6 +7,8 @@ and database, for the scenarios of `bench/run.py`, and prints the median process
 request (`time.process_time`: this process only, not PostgreSQL's). Deterministic enough to
 compare two versions of the code on a busy machine, where wrk's requests/s swing by ±15%.
 `--cprofile N` prints the N most expensive functions (cumulative) per scenario.
+`--php-json-ab` measures what writing PHP's JSON bytes costs: each scenario alternates rounds
+with and without `php_json_escape` (orjson's bytes as they are) and prints both medians.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import random
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +57,8 @@ def main() -> None:
     parser.add_argument("--cprofile", type=int, default=0, metavar="N")
     parser.add_argument("--sort", default="cumulative", help="pstats order: cumulative, tottime…")
     parser.add_argument("--dump", metavar="PATH", help="also write the cProfile stats (pstats)")
+    parser.add_argument("--php-json-ab", action="store_true", help="with/without PHP's JSON bytes")
+    parser.add_argument("--rounds", type=int, default=5, help="A/B rounds for --php-json-ab")
     args = parser.parse_args()
 
     os.environ.update(bench_env())
@@ -74,6 +79,9 @@ def main() -> None:
         response.close()  # type: ignore[attr-defined]
 
     wanted = args.only.split(",")
+    if args.php_json_ab:
+        php_json_ab(one, [s for s in SCENARIOS if s.name in wanted], args.requests, args.rounds)
+        return
     for scenario in SCENARIOS:
         if scenario.name not in wanted:
             continue
@@ -105,6 +113,62 @@ def main() -> None:
             if args.dump:
                 profiler.dump_stats(f"{args.dump}.{scenario.name}")
         statuses.clear()
+
+
+def postgres_backend_cpu() -> float | None:
+    """CPU seconds the PostgreSQL backend serving this process has used so far, read from
+    /proc: only when the server runs on this machine (None otherwise)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        row = cursor.fetchone()
+    try:
+        stat = Path(f"/proc/{row[0] if row else 0}/stat").read_text()
+    except OSError:
+        return None
+    fields = stat.rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
+def php_json_ab(
+    one: Callable[[Scenario], None], scenarios: list[Scenario], requests: int, rounds: int
+) -> None:
+    """Median CPU per request with PHP's JSON bytes and without (orjson's), in alternating
+    rounds of `requests`, so that both see the same machine; and the PostgreSQL backend's CPU
+    per request, since the request's CPU is both processes'."""
+    from platform_api import php_json
+
+    escape = php_json.php_json_escape
+    variants: dict[str, Callable[[bytes], bytes]] = {"php": escape, "orjson": lambda body: body}
+    for scenario in scenarios:
+        for _ in range(20):
+            one(scenario)
+        samples: dict[str, list[float]] = {name: [] for name in variants}
+        backend_before = postgres_backend_cpu()
+        for _ in range(rounds):
+            for name, variant in variants.items():
+                php_json.php_json_escape = variant  # type: ignore[assignment]
+                for _ in range(requests):
+                    started = time.process_time()
+                    one(scenario)
+                    samples[name].append(time.process_time() - started)
+        backend_after = postgres_backend_cpu()
+        php_json.php_json_escape = escape
+        php, plain = (statistics.median(samples[name]) for name in ("php", "orjson"))
+        cost = php - plain
+        line = (
+            f"{scenario.name}: {php * 1000:.3f} ms Python CPU per request with PHP's JSON bytes, "
+            f"{plain * 1000:.3f} ms without: {cost * 1000:+.3f} ms, {cost / php * 100:+.1f}% of "
+            f"the Python CPU"
+        )
+        if backend_before is not None and backend_after is not None:
+            backend = (backend_after - backend_before) / (2 * rounds * requests)
+            line += (
+                f"; PostgreSQL backend {backend * 1000:.3f} ms per request: "
+                f"{cost / (php + backend) * 100:+.1f}% of the request's CPU (both processes)"
+            )
+        print(f"{line} (medians of {rounds} x {requests} each)", flush=True)
 
 
 if __name__ == "__main__":

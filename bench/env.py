@@ -20,8 +20,9 @@ def database_url() -> str:
     return os.environ.get("BENCH_DATABASE_URL") or DEFAULT_DATABASE_URL
 
 
-def bench_env(*, log_level: str = "WARNING") -> dict[str, str]:
-    """Environment for a Django process running `bench.settings` against the bench database.
+def bench_env(*, log_level: str = "WARNING", database: str | None = None) -> dict[str, str]:
+    """Environment for a Django process running `bench.settings` against the bench database
+    (or `database`: the same one through a pooler).
 
     Variables the caller already exported (e.g. DATABASE_SERVER_SIDE_BINDING=1,
     DATABASE_POOL_SIZE) pass through, so a deployment choice can be measured without editing
@@ -31,7 +32,7 @@ def bench_env(*, log_level: str = "WARNING") -> dict[str, str]:
     env.update(
         {
             "DJANGO_SETTINGS_MODULE": "bench.settings",
-            "DATABASE_URL": database_url(),
+            "DATABASE_URL": database or database_url(),
             "SECRET_KEY": "bench-only-" + "x" * 40,
             "ALLOWED_HOSTS": "127.0.0.1,localhost,testserver",
             "SECURE_SSL_REDIRECT": "0",

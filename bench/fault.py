@@ -41,7 +41,8 @@ from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = ROOT / ".venv" / "bin" / "python"
-GUNICORN = ROOT / ".venv" / "bin" / "gunicorn"
+# The gunicorn of the running interpreter's environment (CI's throwaway venv, or .venv).
+GUNICORN = Path(sys.executable).parent / "gunicorn"
 OUT = ROOT / "bench" / "out"
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/h_rel_fault"
 
@@ -160,8 +161,11 @@ class Server:
 
 
 @contextlib.contextmanager
-def gunicorn(env: dict[str, str], *, log_name: str, **settings: str) -> Iterator[Server]:
-    """gunicorn with docker/gunicorn.conf.py on a free local port, stopped on exit."""
+def gunicorn(
+    env: dict[str, str], *, log_name: str, log_dir: Path = OUT, **settings: str
+) -> Iterator[Server]:
+    """gunicorn with docker/gunicorn.conf.py on a free local port, stopped on exit; its output
+    goes to `log_dir / log_name`."""
     port = free_port()
     run_env = {
         **env,
@@ -170,8 +174,8 @@ def gunicorn(env: dict[str, str], *, log_name: str, **settings: str) -> Iterator
         "WEB_CONCURRENCY": "2",
         **settings,
     }
-    OUT.mkdir(parents=True, exist_ok=True)
-    log = (OUT / log_name).open("w")
+    log_dir.mkdir(parents=True, exist_ok=True)
+    log = (log_dir / log_name).open("w")
     process = subprocess.Popen(
         [str(GUNICORN), "-c", "docker/gunicorn.conf.py", "platform_api.wsgi:application"],
         cwd=ROOT,
@@ -181,7 +185,7 @@ def gunicorn(env: dict[str, str], *, log_name: str, **settings: str) -> Iterator
         start_new_session=True,
     )
     try:
-        wait_until_ready(port, process)
+        wait_until_ready(port, process, log_dir=log_dir)
         yield Server(port, process.pid)
     finally:
         process.send_signal(signal.SIGTERM)
@@ -193,11 +197,13 @@ def gunicorn(env: dict[str, str], *, log_name: str, **settings: str) -> Iterator
         log.close()
 
 
-def wait_until_ready(port: int, process: subprocess.Popen[Any], timeout: float = 60) -> None:
+def wait_until_ready(
+    port: int, process: subprocess.Popen[Any], timeout: float = 60, log_dir: Path = OUT
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise SystemExit(f"gunicorn exited with {process.returncode}; see {OUT}")
+            raise SystemExit(f"gunicorn exited with {process.returncode}; see {log_dir}")
         with contextlib.suppress(OSError, http.client.HTTPException):
             connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
             connection.request("GET", "/readyz")

@@ -34,7 +34,7 @@ import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import fault
+from bench import fault, pgbouncer
 from bench.env import BENCH, OUT, PYTHON, bench_env, database_url
 from bench.floor import FloorQuery
 
@@ -138,8 +138,8 @@ def database_ready(url: str) -> bool:
 # --- in-process Django: token, query counts, EXPLAIN ----------------------------------------
 
 
-def django_setup() -> None:
-    os.environ.update(bench_env())
+def django_setup(database: str | None = None) -> None:
+    os.environ.update(bench_env(database=database))
     import django
 
     django.setup()
@@ -208,7 +208,7 @@ def gunicorn(
     """
     threads = args.gunicorn_threads if args.worker_class == "gthread" else 1
     with fault.gunicorn(
-        bench_env(log_level=log_level),
+        bench_env(log_level=log_level, database=args.service_database_url),
         log_name=log_name,
         WEB_CONCURRENCY=str(args.workers),
         GUNICORN_WORKER_CLASS=args.worker_class,
@@ -723,10 +723,38 @@ def main() -> None:
         metavar="SECONDS",
         help="only run the memory soak (S1 at 32 connections) and add it to the results",
     )
+    parser.add_argument(
+        "--pgbouncer",
+        action="store_true",
+        help="the service reaches PostgreSQL through Debian's PgBouncer in transaction mode "
+        "(bench/pgbouncer.py, a pool as large as the service's connections); the floor stays "
+        "direct",
+    )
     parser.add_argument("--results", default=str(BENCH / "RESULTS.md"))
     args = parser.parse_args()
     command = "python bench/run.py " + " ".join(sys.argv[1:])
+    args.service_database_url = None
+    args.pooler_note = ""
+    with contextlib.ExitStack() as stack:
+        if args.pgbouncer:
+            threads = args.gunicorn_threads if args.worker_class == "gthread" else 1
+            # Every service connection gets a server connection: the hop and the unprepared
+            # statements are measured, not queueing for a too small pool.
+            pool_size = args.workers * threads + 1
+            bouncer = stack.enter_context(
+                pgbouncer.running(database_url(), pool_mode="transaction", pool_size=pool_size)
+            )
+            dbname = database_url().rsplit("/", 1)[-1].split("?")[0]
+            args.service_database_url = bouncer.url(dbname)
+            args.pooler_note = (
+                f"{pgbouncer.version()}, pool_mode=transaction, default_pool_size={pool_size}, "
+                "on 127.0.0.1; the floor and the checks connect directly"
+            )
+        measure(args, command)
 
+
+def measure(args: argparse.Namespace, command: str) -> None:
+    """Everything main() does once the service's database route is set up."""
     OUT.mkdir(exist_ok=True)
     pgbench = ensure_tools()
     url = database_url()
@@ -735,7 +763,7 @@ def main() -> None:
         subprocess.run([str(PYTHON), str(BENCH / "generate.py")], check=True, timeout=1800)
     description = machine()
 
-    django_setup()
+    django_setup(args.service_database_url)
     from django.db import connections
 
     token = create_token()
@@ -779,6 +807,12 @@ def main() -> None:
     with gunicorn(args, "WARNING", "gunicorn_checks.log") as base:
         for row in rows:
             check(row, base, token, sample_id)
+        with urllib.request.urlopen(base + "/readyz", timeout=30) as response:  # noqa: S310
+            ready = json.loads(response.read())
+        description.append(
+            f"- service's pooler mode (/readyz): pooler={ready.get('pooler')}, "
+            f"prepared_statements={ready.get('prepared_statements')}"
+        )
 
     # Per scenario, each target in turn, so that a drift of the machine's load hits them alike;
     # the service and the floor it is judged against alternate for `--rounds` rounds and each
@@ -900,6 +934,8 @@ def render(
     }
     if extra:
         out.append(f"- service environment: {extra}")
+    if args.pooler_note:
+        out.append(f"- service database through PgBouncer: {args.pooler_note}")
     after = os.getloadavg()
     out.append(f"- load average after the run: {after[0]:.2f} {after[1]:.2f} {after[2]:.2f}")
     out += ["", "## Table", "", table(rows), ""]

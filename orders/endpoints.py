@@ -15,8 +15,8 @@ from orders.query import read_orders_query
 from orders.selectors import select_ambassador_orders, visible_ambassador_order_total
 from orders.sql_rendering import render_visible_page
 from platform_api.db_router import reading_from_replica
+from platform_api.laravel_request import laravel_query
 from platform_api.pagination import laravel_page, resolve_page
-from platform_api.php_query import parse_str, raw_query_string
 from platform_api.views import found_before_query_errors
 
 
@@ -33,7 +33,7 @@ def ambassador_orders_body(
         if ambassador_id is None:
             raise exceptions.NotFound(AMBASSADOR_NOT_FOUND)
         pk = ambassador_id
-        parameters = parse_str(raw_query_string(request))
+        parameters = laravel_query(request)  # after TrimStrings and ConvertEmptyStringsToNull
         with found_before_query_errors(
             lambda: (
                 visible_ambassador_order_total(token=token, ambassador_id=pk, orders=None)
@@ -52,7 +52,6 @@ def ambassador_orders_body(
             raise exceptions.NotFound(AMBASSADOR_NOT_FOUND)
     return laravel_page(
         request,
-        query=parameters,
         per_page=query.per_page,
         total=visible.total,
         data=visible.page.data,

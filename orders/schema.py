@@ -159,7 +159,9 @@ ambassador_orders_schema = extend_schema(
         "brand; ambassador tokens only their own id; guest tokens nothing. Checks run in this "
         "order: 401, 403, 404. Filters follow spatie/laravel-query-builder: `filter[name]=a,b` "
         "means any of `a`, `b`. Every page URL in the body keeps the request's other query "
-        "parameters, `page` last."
+        "parameters, `page` last. As in a default Laravel application, values are trimmed "
+        "(TrimStrings) and empty ones are null (ConvertEmptyStringsToNull) before anything reads "
+        "them, and bodies are PHP `json_encode` bytes (`\\/`, `\\uXXXX`)."
     ),
     tags=["Platform"],
     parameters=PARAMETERS,

@@ -24,7 +24,9 @@ Why the SQL is shaped this way (measured on the benchmark's 2-core machine, see 
   JSON, and both paths must produce identical bytes. `to_json(text)` escapes strings exactly as
   orjson does (`\\"`, `\\\\`, `\\b \\f \\n \\r \\t`, other controls as lowercase `\\u00xx`,
   everything else — non-ASCII, emoji, U+2028, DEL — as raw UTF-8);
-  tests/orders/test_sql_rendering.py pins it for every character.
+  tests/orders/test_sql_rendering.py pins it for every character. Both paths' bytes are then
+  rewritten once, on the whole body, into PHP's `json_encode` bytes (`platform_api/php_json.py`:
+  `\\/`, `\\uXXXX`), so they stay identical to each other and to Laravel's.
 - Numbers are written as the Python path writes them: `Kind.FLOAT` always with a fraction
   (`42.0`, `19.9`), `Kind.WHOLE_OR_FLOAT` whole values as integers (`42`, `19.99`). They agree for
   every value the columns can hold (12 digits, 2 decimals); only a computed `total_price` that is

@@ -8,19 +8,21 @@ transaction rollback are kept; this module only reshapes bodies and covers what 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from django.conf import settings
 from django.db import DatabaseError, InterfaceError, OperationalError
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 from rest_framework.views import set_rollback
 
+from platform_api.laravel_request import request_path
 from platform_api.permissions import FORBIDDEN_MESSAGE
+from platform_api.php_json import PhpJsonResponse
 from platform_api.statement_timeout import is_statement_timeout, timeout_message
 
 logger = logging.getLogger("platform_api.errors")
@@ -29,6 +31,32 @@ UNAUTHORIZED_MESSAGE = "Unauthorized."
 TOO_MANY_ATTEMPTS_MESSAGE = "Too Many Attempts."
 UNAVAILABLE_MESSAGE = "The service is temporarily unavailable. Please retry shortly."
 UNAVAILABLE_RETRY_AFTER = "5"
+SERVER_ERROR_MESSAGE = "Server Error"  # Laravel's, without a period
+SUPPORTED_METHODS = ("GET", "HEAD")
+
+
+def route_not_found_message(request: HttpRequest) -> str:
+    """Laravel's NotFoundHttpException message for a path no route matches."""
+    return f"The route {request_path(request)} could not be found."
+
+
+def method_not_allowed_message(request: HttpRequest, supported: Sequence[str]) -> str:
+    """Laravel's MethodNotAllowedHttpException message (RouteCollection)."""
+    return (
+        f"The {request.method} method is not supported for route {request_path(request)}. "
+        f"Supported methods: {', '.join(supported)}."
+    )
+
+
+def method_not_allowed_response(
+    request: HttpRequest, supported: Sequence[str] = SUPPORTED_METHODS
+) -> PhpJsonResponse:
+    """405 with Laravel's message and `Allow`, for views outside DRF."""
+    response = PhpJsonResponse(
+        {"message": displayable(method_not_allowed_message(request, supported))}, status=405
+    )
+    response["Allow"] = ", ".join(supported)
+    return response
 
 
 class UnprocessableQuery(exceptions.APIException):
@@ -54,7 +82,10 @@ class BadQuery(exceptions.APIException):
     default_detail = "Bad request."
 
 
-def _message(exc: exceptions.APIException) -> str:
+def _message(exc: exceptions.APIException, context: dict[str, Any]) -> str:
+    request = context.get("request")
+    if isinstance(exc, exceptions.MethodNotAllowed) and request is not None:
+        return displayable(method_not_allowed_message(request, _supported(context)))
     if isinstance(exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed):
         return UNAUTHORIZED_MESSAGE
     if isinstance(exc, exceptions.PermissionDenied):
@@ -71,6 +102,12 @@ def displayable(text: str) -> str:
     """Text safe to put in a JSON body: messages may echo what the caller sent, and broken
     UTF-8 in the query string arrives as lone surrogates, which no JSON encoder accepts."""
     return text.encode("utf-8", errors="surrogatepass").decode("utf-8", errors="replace")
+
+
+def _supported(context: dict[str, Any]) -> list[str]:
+    view = context.get("view")
+    methods = getattr(view, "allowed_methods", SUPPORTED_METHODS)
+    return [method for method in methods if method != "OPTIONS"]
 
 
 # SQLSTATEs that mean "the database cannot serve now, retry": connection exceptions (08),
@@ -132,8 +169,8 @@ def is_database_timeout(exc: BaseException) -> bool:
     return isinstance(exc, OperationalError) and is_statement_timeout(exc)
 
 
-def unavailable_response() -> JsonResponse:
-    response = JsonResponse({"message": UNAVAILABLE_MESSAGE}, status=503)
+def unavailable_response() -> PhpJsonResponse:
+    response = PhpJsonResponse({"message": UNAVAILABLE_MESSAGE}, status=503)
     response["Retry-After"] = UNAVAILABLE_RETRY_AFTER
     return response
 
@@ -155,9 +192,11 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
     response = drf_exception_handler(exc, context)
     if response is None or not isinstance(exc, exceptions.APIException):
         return response  # a bug: Django's 500 handler answers, in JSON, without details
-    body: dict[str, Any] = {"message": _message(exc)}
+    body: dict[str, Any] = {"message": _message(exc, context)}
     if isinstance(exc, UnprocessableQuery):
         body["errors"] = exc.errors
+    if isinstance(exc, exceptions.MethodNotAllowed):
+        response["Allow"] = ", ".join(_supported(context))
     response.data = body
     return response
 
@@ -181,7 +220,7 @@ class DatabaseUnavailableMiddleware:
                 return TemplateResponse(
                     request, "admin/statement_timeout.html", context, status=503
                 ).render()
-            return JsonResponse({"message": timeout_message()}, status=503)
+            return PhpJsonResponse({"message": timeout_message()}, status=503)
         if is_database_unavailable(exc):
             logger.warning("database unavailable: %s", exc.__class__.__name__)
             return unavailable_response()
@@ -191,18 +230,18 @@ class DatabaseUnavailableMiddleware:
         return None
 
 
-# Django-level handlers (urls.py): even unknown routes and crashes answer JSON.
-def bad_request(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
-    return JsonResponse({"message": "Bad request."}, status=400)
+# Django-level handlers (urls.py): even unknown routes and crashes answer JSON, in Laravel's words.
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> PhpJsonResponse:
+    return PhpJsonResponse({"message": "Bad request."}, status=400)
 
 
-def permission_denied(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
-    return JsonResponse({"message": FORBIDDEN_MESSAGE}, status=403)
+def permission_denied(request: HttpRequest, exception: Exception | None = None) -> PhpJsonResponse:
+    return PhpJsonResponse({"message": FORBIDDEN_MESSAGE}, status=403)
 
 
-def not_found(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
-    return JsonResponse({"message": "Not Found."}, status=404)
+def not_found(request: HttpRequest, exception: Exception | None = None) -> PhpJsonResponse:
+    return PhpJsonResponse({"message": displayable(route_not_found_message(request))}, status=404)
 
 
-def server_error(request: HttpRequest) -> JsonResponse:
-    return JsonResponse({"message": "Server Error."}, status=500)
+def server_error(request: HttpRequest) -> PhpJsonResponse:
+    return PhpJsonResponse({"message": SERVER_ERROR_MESSAGE}, status=500)

@@ -7,36 +7,35 @@ from functools import wraps
 
 from django.db import DatabaseError, connection
 from django.db.migrations.executor import MigrationExecutor
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse
 
-from platform_api.errors import UNAVAILABLE_MESSAGE
+from platform_api.errors import UNAVAILABLE_MESSAGE, method_not_allowed_response
+from platform_api.php_json import PhpJsonResponse
 from platform_api.pooler import pooler_mode
 
-Probe = Callable[[HttpRequest], JsonResponse]
+Probe = Callable[[HttpRequest], HttpResponse]
 
 
 def require_safe(view: Probe) -> Probe:
     """GET and HEAD only; anything else is a JSON 405 (Django's own decorator answers HTML)."""
 
     @wraps(view)
-    def wrapper(request: HttpRequest) -> JsonResponse:
+    def wrapper(request: HttpRequest) -> HttpResponse:
         if request.method not in ("GET", "HEAD"):
-            response = JsonResponse({"message": "Method Not Allowed."}, status=405)
-            response["Allow"] = "GET, HEAD"
-            return response
+            return method_not_allowed_response(request)
         return view(request)
 
     return wrapper
 
 
 @require_safe
-def healthz(request: HttpRequest) -> JsonResponse:
+def healthz(request: HttpRequest) -> HttpResponse:
     """The process is alive; touches nothing else."""
-    return JsonResponse({"status": "ok"})
+    return PhpJsonResponse({"status": "ok"})
 
 
 @require_safe
-def readyz(request: HttpRequest) -> JsonResponse:
+def readyz(request: HttpRequest) -> HttpResponse:
     """The database answers and every migration is applied; and which pooler mode is in force
     on this process's connection (`platform_api/pooler.py`)."""
     try:
@@ -45,7 +44,7 @@ def readyz(request: HttpRequest) -> JsonResponse:
         mode = pooler_mode(connection.alias)
     except DatabaseError:
         # The service-wide 503 shape (`message`), plus the probe's own fields.
-        response = JsonResponse(
+        response = PhpJsonResponse(
             {"message": UNAVAILABLE_MESSAGE, "status": "unavailable", "database": "unreachable"},
             status=503,
         )
@@ -57,7 +56,7 @@ def readyz(request: HttpRequest) -> JsonResponse:
         "server_side_cursors": mode.server_side_cursors,
     }
     if pending:
-        return JsonResponse(
+        return PhpJsonResponse(
             {
                 "status": "unavailable",
                 "database": "ok",
@@ -66,4 +65,4 @@ def readyz(request: HttpRequest) -> JsonResponse:
             },
             status=503,
         )
-    return JsonResponse({"status": "ok", "database": "ok", **pooling})
+    return PhpJsonResponse({"status": "ok", "database": "ok", **pooling})

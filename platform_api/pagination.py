@@ -8,7 +8,6 @@ the difference.
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,40 +16,23 @@ from rest_framework.pagination import BasePagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from platform_api.ids import INT64_MAX
-from platform_api.php_query import PhpValue, http_build_query, parse_str, raw_query_string
+from platform_api.laravel_request import PageUrls, laravel_query, request_url
+from platform_api.php_query import PHP_INT_MAX, PhpArray, php_int
 
 PAGE_PARAM = "page"
 ON_EACH_SIDE = 3
 PREVIOUS_LABEL = "&laquo; Previous"
 NEXT_LABEL = "Next &raquo;"
-PHP_INT_MAX = INT64_MAX
-
-# PHP's FILTER_VALIDATE_INT: optional surrounding whitespace, optional sign, no leading zeros.
-_PHP_INT_RE = re.compile(r"[ \t\n\r\v]*([+-]?)(0|[1-9][0-9]*)[ \t\n\r\v]*")
+__all__ = ["PHP_INT_MAX", "LaravelPagination", "Page", "php_int", "resolve_page", "url_window"]
 
 
 class QuerySetNotOrdered(ValueError):
     """Paginating an unordered queryset would let rows repeat or vanish between pages."""
 
 
-def php_int(value: Any) -> int | None:
-    """The integer PHP's `filter_var($value, FILTER_VALIDATE_INT)` accepts, or None."""
-    if not isinstance(value, str):
-        return None
-    match = _PHP_INT_RE.fullmatch(value)
-    if match is None:
-        return None
-    number = int(match.group(2))
-    if match.group(1) == "-":
-        number = -number
-    if number > PHP_INT_MAX or number < -PHP_INT_MAX - 1:
-        return None
-    return number
-
-
-def resolve_page(query: dict[str, PhpValue]) -> int:
-    """Laravel: an integer >= 1, anything else (absent, garbage, an array) is page 1."""
+def resolve_page(query: PhpArray) -> int:
+    """Laravel: an integer >= 1, anything else (absent, null, garbage, an array) is page 1.
+    `query` is Laravel's (after TrimStrings: `page=%C2%A02` is page 2)."""
     page = php_int(query.get(PAGE_PARAM))
     return page if page is not None and page >= 1 else 1
 
@@ -109,9 +91,7 @@ class LaravelPagination(BasePagination):
     def __init__(self) -> None:
         self.request: Request | None = None
         self.page: Page | None = None
-        self._query: dict[str, PhpValue] = {}
-        self._path = ""
-        self._url_head: str | None = None
+        self._urls: PageUrls | None = None
 
     # Narrower than DRF's signature on purpose: only ordered querysets, plus keyword-only extras.
     def paginate_queryset(  # type: ignore[override]
@@ -142,27 +122,18 @@ class LaravelPagination(BasePagination):
         *,
         per_page: int,
         total: int | None,
-        query: dict[str, PhpValue] | None = None,
     ) -> Page:
-        """Read the page number and remember the URL parts; no query here. `query` is the
-        request's query string as `parse_str` reads it, when the caller has it already."""
+        """Read the page number from Laravel's query and the request's URL; no query here."""
         self.request = request
-        self._query = dict(query) if query is not None else parse_str(raw_query_string(request))
-        number = resolve_page(self._query)
-        self._query.pop(PAGE_PARAM, None)
-        self._path = request.build_absolute_uri(request.path).rstrip("/")
-        self._url_head = None
-        self.page = Page(number=number, per_page=per_page, total=total or 0)
+        query = laravel_query(request)
+        self._urls = PageUrls(request_url(request), query, PAGE_PARAM)
+        self.page = Page(number=resolve_page(query), per_page=per_page, total=total or 0)
         return self.page
 
     def url(self, page_number: int) -> str:
         """Laravel's `url()`: the request's other parameters in their order, `page` last."""
-        if self._url_head is None:
-            # Every link of the envelope (up to 17) differs only in the page number: encode
-            # the other parameters once.
-            others = http_build_query(self._query)
-            self._url_head = f"{self._path}?{others}{'&' if others else ''}{PAGE_PARAM}="
-        return f"{self._url_head}{max(page_number, 1)}"
+        assert self._urls is not None
+        return self._urls.url(max(page_number, 1))
 
     def envelope(self, data: Any, *, item_count: int) -> dict[str, Any]:
         """`LengthAwarePaginator::toArray()`, keys in Laravel's order."""
@@ -181,7 +152,7 @@ class LaravelPagination(BasePagination):
             "last_page_url": self.url(page.last_page),
             "links": self._links(prev_url, next_url),
             "next_page_url": next_url,
-            "path": self._path,
+            "path": self._urls.path if self._urls else "",
             "per_page": page.per_page,
             "prev_page_url": prev_url,
             "to": last_item,
@@ -209,14 +180,13 @@ class LaravelPagination(BasePagination):
 def laravel_page(
     request: Request,
     *,
-    query: dict[str, PhpValue],
     per_page: int,
     total: int,
     data: Any,
     item_count: int,
 ) -> dict[str, Any]:
     """Laravel's envelope around one page's `data` (`item_count` items of `total`), its URLs
-    built from the request's path and its parsed `query`."""
+    built from the request's URL and Laravel's query (`laravel_request`)."""
     paginator = LaravelPagination()
-    paginator.start(request, per_page=per_page, total=total, query=query)
+    paginator.start(request, per_page=per_page, total=total)
     return paginator.envelope(data, item_count=item_count)

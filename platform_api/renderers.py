@@ -1,15 +1,17 @@
-"""JSON rendering with orjson: fast, and able to splice pre-rendered JSON (`orjson.Fragment`)."""
+"""JSON rendering as Laravel's JsonResponse writes it (`php_json`): orjson underneath, so that
+pre-rendered JSON (`orjson.Fragment`) is spliced in as it is."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
 
-import orjson
 from rest_framework.renderers import BaseRenderer
 
+from platform_api.php_json import php_json_dumps
 
-class OrjsonRenderer(BaseRenderer):
+
+class PhpJsonRenderer(BaseRenderer):
     media_type = "application/json"
     format = "json"
     charset = None  # JSON is UTF-8 by definition (RFC 8259); no charset parameter.
@@ -22,4 +24,4 @@ class OrjsonRenderer(BaseRenderer):
     ) -> bytes:
         if data is None:
             return b""
-        return orjson.dumps(data)
+        return php_json_dumps(data)

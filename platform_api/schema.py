@@ -26,6 +26,7 @@ from drf_spectacular.utils import (
 from rest_framework import serializers
 
 from platform_api.errors import (
+    SERVER_ERROR_MESSAGE,
     TOO_MANY_ATTEMPTS_MESSAGE,
     UNAUTHORIZED_MESSAGE,
     UNAVAILABLE_MESSAGE,
@@ -328,7 +329,7 @@ def error_responses(
 ) -> dict[int, OpenApiResponse]:
     """The error statuses of a route: 401, 403 (`forbidden` says who), 404 when the route has
     an object to find (description, message), 400 and 422 when it reads list `parameters`,
-    429 and 503."""
+    429, 503 and 500."""
     responses: dict[int, OpenApiResponse] = {}
     if parameters is not None:
         responses[400] = OpenApiResponse(
@@ -372,6 +373,9 @@ def error_responses(
     )
     responses[503] = message_response(
         503, "The database is unreachable; retry later.", UNAVAILABLE_MESSAGE
+    )
+    responses[500] = message_response(
+        500, "An unhandled error, without details (Laravel's words).", SERVER_ERROR_MESSAGE
     )
     return responses
 

@@ -7,6 +7,7 @@ from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from tests.factories import AmbassadorFactory, ApiTokenFactory, BrandFactory
+from tests.php_reference import php_reference
 
 
 @pytest.fixture(autouse=True)
@@ -46,3 +47,11 @@ def brand_client(brand_token):
     client = APIClient()
     client.credentials(**bearer(brand_token))
     return client
+
+
+@pytest.fixture(scope="session")
+def php():
+    """PHP itself, for the differential tests (tests/php_reference.py)."""
+    reference = php_reference()
+    yield reference
+    reference.close()

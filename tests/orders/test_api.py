@@ -156,7 +156,12 @@ def test_other_methods_are_405_in_json(world, method, authenticated):
 
     assert response.status_code == 405
     assert response["Content-Type"] == "application/json"
-    assert set(response.json()) == {"message"}
+    assert response["Allow"] == "GET, HEAD"
+    # Laravel's RouteCollection message: the method, the route's path without its leading "/".
+    assert response.json() == {
+        "message": f"The {method.upper()} method is not supported for route "
+        f"api/v2/platform/ambassadors/{world['own'].pk}/orders. Supported methods: GET, HEAD."
+    }
 
 
 def test_head_is_answered_like_get_without_a_body(world):

@@ -195,7 +195,17 @@ def test_operation_is_the_published_one(openapi):
         "scheme": "bearer",
         "bearerFormat": "pat_…",
     }
-    assert sorted(op["responses"]) == ["200", "400", "401", "403", "404", "422", "429", "503"]
+    assert sorted(op["responses"]) == [
+        "200",
+        "400",
+        "401",
+        "403",
+        "404",
+        "422",
+        "429",
+        "500",
+        "503",
+    ]
     assert op["responses"]["401"]["headers"].keys() == {"WWW-Authenticate"}
     for status in ("429", "503"):
         assert op["responses"][status]["headers"].keys() == {"Retry-After"}
@@ -501,6 +511,10 @@ def _unavailable(*args: Any, **kwargs: Any) -> Any:
     raise OperationalError("connection refused")
 
 
+def _crash(*args: Any, **kwargs: Any) -> Any:
+    raise RuntimeError("a bug")
+
+
 @pytest.mark.parametrize(
     ("status", "caller", "query"),
     [
@@ -512,6 +526,7 @@ def _unavailable(*args: Any, **kwargs: Any) -> Any:
         (422, "brand", {"per_page": "0"}),
         (429, "throttled", {}),
         (503, "database down", {}),
+        (500, "crash", {}),
     ],
 )
 def test_error_bodies_match_their_documentation(
@@ -522,12 +537,13 @@ def test_error_bodies_match_their_documentation(
         "brand": brand_token,
         "throttled": brand_token,
         "database down": brand_token,
+        "crash": brand_token,
         "expired": ApiTokenFactory(brand=ambassador.brand, expired=True),
         "guest": ApiTokenFactory(guest=True),
         "other brand": ApiTokenFactory(),
         "anonymous": None,
     }[caller]
-    client = APIClient()
+    client = APIClient(raise_request_exception=False)
     if token is not None:
         client.credentials(**bearer(token))
     if caller == "throttled":
@@ -538,6 +554,8 @@ def test_error_bodies_match_their_documentation(
         client.get(ROUTE.format(id=ambassador.pk))
     if caller == "database down":
         monkeypatch.setattr("orders.endpoints.select_ambassador_orders", _unavailable)
+    if caller == "crash":
+        monkeypatch.setattr("orders.endpoints.select_ambassador_orders", _crash)
 
     # when
     response = client.get(ROUTE.format(id=ambassador.pk), query)

@@ -108,7 +108,7 @@ def test_a_query_bug_is_a_500_in_json_not_a_503(token_and_url):
 
     assert response.status_code == 500
     assert response["Content-Type"] == "application/json"
-    assert response.json() == {"message": "Server Error."}
+    assert response.json() == {"message": "Server Error"}
 
 
 # --- a real unreachable server: a closed port ---------------------------------------------------
@@ -251,7 +251,7 @@ def test_a_statement_the_server_rejects_is_a_logged_500(token_and_url, caplog):
         response = Client(raise_request_exception=False).get(url, headers=authorization(token))
 
     assert response.status_code == 500
-    assert response.json() == {"message": "Server Error."}
+    assert response.json() == {"message": "Server Error"}
     (record,) = [r for r in caplog.records if r.name == "platform_api.errors"]
     fields: Any = record.fields
     assert (fields["sqlstate"], fields["severity"]) == ("08P01", "ERROR")

@@ -102,7 +102,11 @@ def test_probes_refuse_other_methods_in_json(client, path, method, django_assert
 
     assert response.status_code == 405
     assert response["Allow"] == "GET, HEAD"
-    assert response.json() == {"message": "Method Not Allowed."}
+    # Laravel's MethodNotAllowedHttpException message.
+    assert response.json() == {
+        "message": f"The {method.upper()} method is not supported for route {path[1:]}. "
+        "Supported methods: GET, HEAD."
+    }
 
 
 @pytest.mark.parametrize("path", ["/healthz", "/readyz"])

@@ -46,6 +46,28 @@ from platform_api.php_query import http_build_query, parse_str, raw_query_string
         ("a&b=", {"a": "", "b": ""}),
         ("=1&&c=2&", {"c": "2"}),
         ("a=1=2", {"a": "1=2"}),
+        # Integer keys (ASCII, canonical, 64-bit) decide the next append index; others do not.
+        ("a[05]=1&a[]=2", {"a": {"05": "1", "0": "2"}}),
+        ("a[-0]=x&a[]=y", {"a": {"-0": "x", "0": "y"}}),
+        ("a[-5]=x&a[]=y", {"a": {"-5": "x", "-4": "y"}}),  # PHP 8.2
+        ("a[%C2%B2]=x&a[]=y", {"a": {"²": "x", "0": "y"}}),
+        ("a[%D9%A3]=x&a[]=y", {"a": {"٣": "x", "0": "y"}}),
+        ("a[%EF%BC%93]=x&a[]=y", {"a": {"\uff13": "x", "0": "y"}}),
+        ("a[9223372036854775807]=x&a[]=y", {"a": {"9223372036854775807": "x"}}),
+        ("a[9223372036854775808]=x&a[]=y", {"a": {"9223372036854775808": "x", "0": "y"}}),
+        # One space inside brackets is still an append; two are a key; a leading one stays.
+        ("a[ ]=1", {"a": {"0": "1"}}),
+        ("a[  ]=1", {"a": {"  ": "1"}}),
+        ("a[ b]=1", {"a": {" b": "1"}}),
+        # No base name: dropped. A NUL ends the key.
+        ("[a]=1&[]=1", {}),
+        ("a%00b=1&%00=1", {"a": "1"}),
+        ("a[b%00c]=1", {"a_b": "1"}),
+        ("x=%00", {"x": "\x00"}),
+        # An unclosed bracket: joined to the name at the first level, ignored deeper.
+        ("a[b[c=1", {"a_b_c": "1"}),
+        ("a[x][y=1", {"a": {"x": "1"}}),
+        ("1=b&0=c", {"1": "b", "0": "c"}),
     ],
 )
 def test_parse_str_reads_like_php(query, expected):
@@ -113,3 +135,24 @@ def test_raw_query_string_keeps_invalid_utf8_as_surrogates():
 )
 def test_text_problem(text, problem):
     assert text_problem(text) == problem
+
+
+def test_nesting_deeper_than_64_levels_removes_the_variable():
+    # php_register_variable_ex deletes the whole base name, values set before included.
+    assert parse_str("a[x]=1&a" + "[b]" * 64 + "=1&c=2").keys() == {"a", "c"}
+    assert parse_str("a[x]=1&a" + "[b]" * 65 + "=1&c=2") == {"c": "2"}
+    # A key nested 950 levels deep costs one pass, no recursion.
+    assert parse_str("a" + "[b]" * 950 + "=1") == {}
+
+
+def test_pairs_past_the_1000th_are_not_read():
+    # Empty pairs do not count; pairs with an empty name do.
+    query = "&&" + "&".join(f"v{n}=1" for n in range(999)) + "&=x&last=1"
+
+    assert len(parse_str(query)) == 999
+    assert "last" not in parse_str(query)
+    assert "last" in parse_str(query.replace("&=x", ""))
+
+
+def test_http_build_query_skips_nulls_and_empty_arrays():
+    assert http_build_query({"a": None, "b": {"c": None}, "d": {}, "e": "1"}) == "e=1"

@@ -173,7 +173,7 @@ def test_a_crash_is_logged_with_500(request_logs, monkeypatch, ambassador, brand
     response = client.get(orders_url(ambassador.pk))
 
     assert response.status_code == 500
-    assert response.json() == {"message": "Server Error."}
+    assert response.json() == {"message": "Server Error"}
     [record] = request_logs()
     fields = record.fields
     assert (fields["status"], fields["token_prefix"]) == (500, brand_token.prefix)
