@@ -170,10 +170,13 @@ class RankedChangeList(ChangeList):
 def protected_references(objs: Any) -> list[str]:
     """What keeps these rows from being deleted (PROTECT foreign keys), counted per relation:
     "100,030 orders (as ambassador)". Empty when nothing protects them."""
-    objs = list(objs) if not isinstance(objs, QuerySet) else objs
-    if not len(objs):
-        return []
-    model = objs[0]._meta.model if not isinstance(objs, QuerySet) else objs.model
+    if isinstance(objs, QuerySet):
+        model = objs.model  # the bulk action's selection: counted in SQL, never loaded
+    else:
+        objs = list(objs)
+        if not objs:
+            return []
+        model = objs[0]._meta.model
     found = []
     for relation in model._meta.related_objects:
         if relation.on_delete is not models.PROTECT:

@@ -348,3 +348,17 @@ def test_an_unreferenced_ambassador_can_still_be_deleted(admin_client):
     admin_client.post(admin_url(Ambassador, "delete", loner.pk), {"post": "yes"})
 
     assert not Ambassador.objects.filter(pk=loner.pk).exists()
+
+
+def test_the_bulk_delete_action_refuses_referenced_ambassadors_with_counts(admin_client):
+    busy, idle = AmbassadorFactory(), AmbassadorFactory()
+    OrderFactory.create_batch(2, ambassador=busy)
+
+    response = admin_client.post(
+        admin_url(Ambassador, "changelist"),
+        {"action": "delete_selected", "_selected_action": [busy.pk, idle.pk]},
+    )
+
+    page = response.content.decode()
+    assert "2 orders (as ambassador)" in page
+    assert Ambassador.objects.filter(pk__in=[busy.pk, idle.pk]).count() == 2
