@@ -1,8 +1,10 @@
-"""Writes for ambassadors and API tokens."""
+"""Writes for ambassadors and API tokens; the ambassadors' bulk import and its export."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime, timedelta
+from typing import IO
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -10,7 +12,11 @@ from django.db.models import Q
 from django.utils import timezone
 
 from ambassadors import tokens
+from ambassadors.exports import iter_ambassadors
+from ambassadors.imports import AmbassadorImporter
 from ambassadors.models import Ambassador, ApiToken, Brand
+from platform_api.bulk.batches import Listener, Rejected, Source, Totals, run_import
+from platform_api.bulk.exports import consistent_snapshot, write_json_lines
 
 
 @transaction.atomic
@@ -99,3 +105,16 @@ def token_mark_used(*, token: ApiToken, now: datetime, interval_seconds: int) ->
         Q(last_used_at__isnull=True) | Q(last_used_at__lt=threshold), pk=token.pk
     ).update(last_used_at=now)
     token.last_used_at = now
+
+
+def ambassadors_import(
+    *, sources: Iterable[Source | Rejected], batch_size: int, listener: Listener
+) -> Totals:
+    """Upsert ambassadors by id from decoded records, one transaction per batch (not one in all)."""
+    return run_import(sources, AmbassadorImporter(), batch_size=batch_size, listener=listener)
+
+
+def ambassadors_export(*, out: IO[bytes], brand_id: int | None = None) -> int:
+    """Every ambassador (or one brand's) as JSON Lines; the number written."""
+    with consistent_snapshot():
+        return write_json_lines(out, iter_ambassadors(brand_id=brand_id))

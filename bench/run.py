@@ -639,21 +639,14 @@ def soak(args: argparse.Namespace, token: str, seconds: int, connections: int) -
     return lines
 
 
-# Sections other benchmarks own (bench/import_bench.py's, bench/admin_pages.py's).
-KEPT_SECTIONS = ("Bulk import", "Admin pages")
-
-
 def _kept_sections(results: Path) -> str:
-    """Sections other benchmarks own, carried over a full run."""
+    """Sections other benchmarks own (bench/import_*.py's, bench/admin_pages.py's), carried
+    over a full run."""
     if not results.exists():
         return ""
     text = results.read_text()
-    kept = []
-    for title in KEPT_SECTIONS:
-        found = re.search(rf"\n## {re.escape(title)}\n.*?(?=\n## |\Z)", text, flags=re.DOTALL)
-        if found:
-            kept.append(found.group(0))
-    return "".join(kept)
+    owned = r"\n## (?:Bulk import[^\n]*|Admin pages)\n.*?(?=\n## |\Z)"
+    return "".join(re.findall(owned, text, flags=re.DOTALL))
 
 
 def write_soak(results: Path, lines: list[str], seconds: int) -> None:

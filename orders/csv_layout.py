@@ -19,7 +19,7 @@ from typing import IO, Any
 import orjson
 
 from orders import shape
-from platform_api.bulk.batches import Rejected, Source
+from platform_api.bulk.batches import Rejected, Source, Unusable
 
 _NESTED = ("buyer", "products")
 ORDER_SCALARS = [item.key for item in shape.ORDER if item.key not in _NESTED]
@@ -96,7 +96,7 @@ def write_orders(out: IO[str], orders: Iterable[dict[str, Any]]) -> int:
     return count
 
 
-class LayoutError(ValueError):
+class LayoutError(Unusable):
     """The file is not in this layout at all (its header differs)."""
 
 

@@ -95,7 +95,11 @@ def read_json_lines(stream: IO[bytes]) -> Iterator[Source | Rejected]:
         yield Source(number, stripped, value)
 
 
-class SessionNeeded(ValueError):
+class Unusable(ValueError):
+    """The input or the connection cannot be imported from at all (not one record's fault)."""
+
+
+class SessionNeeded(Unusable):
     """The connection cannot keep session state (temporary tables) across transactions."""
 
 

@@ -16,7 +16,7 @@ from typing import IO, Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from platform_api.bulk.batches import Rejected, Source, Totals, read_json_lines
+from platform_api.bulk.batches import Rejected, Source, Totals, Unusable, read_json_lines
 from platform_api.bulk.progress import Reporter
 
 DEFAULT_BATCH_SIZE = 2000
@@ -94,7 +94,7 @@ class ImportCommand(BaseCommand):
             except KeyboardInterrupt:
                 self.stderr.write(reporter.close(listener.last, interrupted=True))
                 raise SystemExit(EXIT_INTERRUPTED) from None
-            except ValueError as exc:  # the input as a whole is unusable (a CSV header)
+            except Unusable as exc:  # not one record's fault: a CSV header, the connection
                 reporter.close(listener.last)
                 raise CommandError(str(exc), returncode=EXIT_UNREADABLE) from exc
             summary = reporter.close(totals)

@@ -25,7 +25,8 @@ class Invalid(ValueError):
 
 
 def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
+    # Decoders give exact ints; `type() is` also leaves bool (an int subclass) out, cheaply.
+    return type(value) is int
 
 
 def _as_decimal(value: Any) -> Decimal:
@@ -91,12 +92,20 @@ class FieldRule:
             self.choices,
         )
 
-        def clean(value: Any) -> Any:
+        def clean_bare(value: Any) -> Any:
             if value is None:
                 if null:
                     return None
                 raise Invalid("may not be null")
-            cleaned = clean_type(value)
+            return clean_type(value)
+
+        if max_length is None and choices is None:
+            return clean_bare  # most columns: the type check alone
+
+        def clean(value: Any) -> Any:
+            cleaned = clean_bare(value)
+            if cleaned is None:
+                return None
             if max_length is not None and len(cleaned) > max_length:
                 raise Invalid(f"is {len(cleaned)} characters long, at most {max_length} allowed")
             if choices is not None and cleaned not in choices:
@@ -108,13 +117,13 @@ class FieldRule:
 
 
 def _clean_int(value: Any) -> int:
-    if not _is_int(value):
+    if type(value) is not int:
         raise Invalid(f"expected an integer, got {_json_type(value)}")
-    return int(value)
+    return value
 
 
 def _clean_text(value: Any) -> str:
-    if not isinstance(value, str):
+    if type(value) is not str:
         raise Invalid(f"expected a string, got {_json_type(value)}")
     if "\x00" in value:
         raise Invalid("contains a NUL character, which the database cannot store")
@@ -129,6 +138,7 @@ def _clean_bool(value: Any) -> bool:
 
 def _decimal_cleaner(max_digits: int, decimal_places: int) -> Callable[[Any], Decimal]:
     whole_digits = max_digits - decimal_places
+    limit = Decimal(10) ** whole_digits
 
     def clean(value: Any) -> Decimal:
         number = _as_decimal(value)
@@ -142,7 +152,7 @@ def _decimal_cleaner(max_digits: int, decimal_places: int) -> Callable[[Any], De
                 raise Invalid(f"{value!r} is too large") from None
             if number != _as_decimal(value):
                 raise Invalid(f"{value!r} has more than {decimal_places} decimal places")
-        if abs(number) >= Decimal(10) ** whole_digits:
+        if abs(number) >= limit:
             raise Invalid(f"{value!r} is too large: at most {whole_digits} digits before the point")
         return number
 
