@@ -35,6 +35,7 @@ def orders_csv(orders: QuerySet[Order]) -> Iterator[str]:
 
     writer.writerow(COLUMNS)
     yield flush()
-    for order in iter_orders(orders, chunk=CHUNK_ORDERS):
+    # By id: the export reads on from the last id it wrote (an order by date would repeat rows).
+    for order in iter_orders(orders.order_by("id_order"), chunk=CHUNK_ORDERS):
         writer.writerows(order_rows(order))
         yield flush()

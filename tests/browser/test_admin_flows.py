@@ -189,7 +189,9 @@ def test_the_csv_export_of_the_selected_orders(page, base_url):
 
     text = Path(download.value.path()).read_text(encoding="utf-8")
     rows = list(csv.DictReader(io.StringIO(text)))
-    assert {int(row["id_order"]) for row in rows} == set(shown)
+    assert sorted({int(row["id_order"]) for row in rows}) == sorted(shown)
+    ids = [int(row["id_order"]) for row in rows]
+    assert ids == sorted(ids)  # by id, each order's lines together, no order twice
     assert {row["id_ambassador"] for row in rows} == {"1"}
 
 

@@ -79,11 +79,20 @@ def test_an_order_without_lines_is_one_row_with_empty_product_cells():
 
 def test_the_admin_action_streams_the_selected_orders(admin_client):
     chosen, other = OrderFactory(), OrderFactory()
+    more = OrderFactory.create_batch(3)
 
     response = admin_client.post(
         admin_url(Order, "changelist"),
         {"action": "export_csv", "_selected_action": [chosen.pk]},
     )
+    several = admin_client.post(
+        admin_url(Order, "changelist"),
+        {"action": "export_csv", "_selected_action": [o.pk for o in more]},
+    )
+    # each order once, by id
+    assert [row["id_order"] for row in parse(c.decode() for c in several.streaming_content)] == [
+        str(o.pk) for o in sorted(more, key=lambda o: o.pk)
+    ]
 
     assert response.status_code == 200
     assert response.streaming
