@@ -717,13 +717,13 @@ def soak(args: argparse.Namespace, token: str, seconds: int, connections: int) -
 
 
 def _kept_sections(results: Path) -> str:
-    """Sections other benchmarks own (bench/import_*.py's, `--targets proxy`), carried over a
+    """Sections other benchmarks own (bench/import_*.py's, bench/admin_pages.py's, `--targets proxy`), carried over a
     full run."""
     if not results.exists():
         return ""
     text = results.read_text()
     return "".join(
-        re.findall(r"\n## (?:Bulk import|Proxy cost)[^\n]*\n.*?(?=\n## |\Z)", text, flags=re.DOTALL)
+        re.findall(r"\n## (?:Bulk import|Proxy cost|Admin pages)[^\n]*\n.*?(?=\n## |\Z)", text, flags=re.DOTALL)
     )
 
 
