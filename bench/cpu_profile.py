@@ -115,20 +115,21 @@ def main() -> None:
         statuses.clear()
 
 
-def postgres_backend_cpu() -> float | None:
-    """CPU seconds the PostgreSQL backend serving this process has used so far, read from
-    /proc: only when the server runs on this machine (None otherwise)."""
+def postgres_backend_cpu() -> tuple[int, float] | None:
+    """The PostgreSQL backend serving this process and the CPU seconds it has used so far,
+    read from /proc: only when the server runs on this machine (None otherwise)."""
     from django.db import connection
 
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_backend_pid()")
         row = cursor.fetchone()
+    pid = int(row[0]) if row else 0
     try:
-        stat = Path(f"/proc/{row[0] if row else 0}/stat").read_text()
+        stat = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
         return None
     fields = stat.rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+    return pid, (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime+stime
 
 
 def php_json_ab(
@@ -145,15 +146,19 @@ def php_json_ab(
         for _ in range(20):
             one(scenario)
         samples: dict[str, list[float]] = {name: [] for name in variants}
-        backend_before = postgres_backend_cpu()
+        backend: list[float] = []  # the backend's CPU per request, per round and variant
         for _ in range(rounds):
             for name, variant in variants.items():
                 php_json.php_json_escape = variant  # type: ignore[assignment]
+                before = postgres_backend_cpu()
                 for _ in range(requests):
                     started = time.process_time()
                     one(scenario)
                     samples[name].append(time.process_time() - started)
-        backend_after = postgres_backend_cpu()
+                after = postgres_backend_cpu()
+                # Connections are recycled (CONN_MAX_AGE): only a round on one backend counts.
+                if before is not None and after is not None and before[0] == after[0]:
+                    backend.append((after[1] - before[1]) / requests)
         php_json.php_json_escape = escape
         php, plain = (statistics.median(samples[name]) for name in ("php", "orjson"))
         cost = php - plain
@@ -162,11 +167,12 @@ def php_json_ab(
             f"{plain * 1000:.3f} ms without: {cost * 1000:+.3f} ms, {cost / php * 100:+.1f}% of "
             f"the Python CPU"
         )
-        if backend_before is not None and backend_after is not None:
-            backend = (backend_after - backend_before) / (2 * rounds * requests)
+        if backend:
+            server = statistics.median(backend)
             line += (
-                f"; PostgreSQL backend {backend * 1000:.3f} ms per request: "
-                f"{cost / (php + backend) * 100:+.1f}% of the request's CPU (both processes)"
+                f"; PostgreSQL backend {server * 1000:.3f} ms per request (median of "
+                f"{len(backend)} rounds): {cost / (php + server) * 100:+.1f}% of the request's CPU"
+                " (both processes)"
             )
         print(f"{line} (medians of {rounds} x {requests} each)", flush=True)
 

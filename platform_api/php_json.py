@@ -17,21 +17,34 @@ import orjson
 from django.http import HttpResponse
 
 _ERRORS = "php-json-unicode"
+_CACHED = 4096
+
+
+class _Escapes(dict[str, str]):
+    """PHP's escape of each non-ASCII character, computed once per character (the first
+    `_CACHED` distinct ones: error messages echo what callers send)."""
+
+    def __missing__(self, character: str) -> str:
+        code = ord(character)
+        if code > 0xFFFF:
+            code -= 0x10000
+            escape = f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
+        else:
+            escape = f"\\u{code:04x}"
+        if len(self) < _CACHED:
+            self[character] = escape
+        return escape
+
+
+_ESCAPES = _Escapes()
 
 
 def _escape_unicode(error: UnicodeError) -> tuple[str, int]:
     """Codec error handler: a run of non-ASCII characters as PHP's `\\uXXXX` escapes."""
     if not isinstance(error, UnicodeEncodeError):
         raise error
-    escaped = []
-    for character in error.object[error.start : error.end]:
-        code = ord(character)
-        if code > 0xFFFF:
-            code -= 0x10000
-            escaped.append(f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}")
-        else:
-            escaped.append(f"\\u{code:04x}")
-    return "".join(escaped), error.end
+    run = error.object[error.start : error.end]
+    return "".join([_ESCAPES[character] for character in run]), error.end
 
 
 codecs.register_error(_ERRORS, _escape_unicode)
