@@ -6,20 +6,35 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.models import User
+from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
-from django.urls import reverse
+from django.urls import URLPattern, path, reverse
 from django.utils import timezone
+from django.utils.html import format_html
+from django.views.decorators.http import require_POST
 
+from ambassadors import token_secret_page
 from ambassadors.models import Ambassador, ApiToken, Brand
-from ambassadors.services import token_create, token_revoke
-from platform_api.admin_tools import LargeTableAdmin
+from ambassadors.selectors import people_matching
+from ambassadors.services import ambassador_anonymize, token_create, token_revoke
+from orders.models import Order
+from platform_api.admin_tools import (
+    ExactFormsMixin,
+    LargeTableAdmin,
+    ProtectedDeleteMixin,
+    admin_changelist_url,
+    rank_exact_id,
+)
 from platform_api.ids import parse_id
 
 
 @admin.register(Brand)
-class BrandAdmin(admin.ModelAdmin):
+class BrandAdmin(ExactFormsMixin, ProtectedDeleteMixin, admin.ModelAdmin):
     list_display = ("id_brand", "name", "domain")
     search_fields = ("name", "domain")
     ordering = ("id_brand",)
@@ -44,41 +59,75 @@ class AmbassadorAdmin(LargeTableAdmin):
     list_filter = ("active", "status", "anonymized", "brand")
     search_fields = ("id_ambassador", "email", "customer_id", "username", "firstname", "lastname")
     search_help_text = (
-        "An id, an exact email or customer id, or part of a username, first or last name."
+        "An id (listed first) or customer id, an email or the start of one, or a name "
+        '("Olga Smith").'
     )
     ordering = ("-id_ambassador",)
+    readonly_fields = ("credited_orders", "purchases")
     # An id box, not a select of every ambassador of the table.
     raw_id_fields = ("referrer",)
     fieldsets = (
         (None, {"fields": ("brand", "firstname", "lastname", "username", "gender", "image")}),
+        ("Orders", {"fields": ("credited_orders", "purchases")}),
         ("Contact", {"fields": ("email", "email_tmp", "customer_id")}),
         ("State", {"fields": ("active", "status", "anonymized", "last_action_date")}),
         ("Community", {"fields": ("referrer", "gamification_score")}),
-        ("Dates", {"fields": ("date_insert", "date_update")}),
+        ("Dates (UTC)", {"fields": ("date_insert", "date_update")}),
     )
 
     def get_search_results(
         self, request: HttpRequest, queryset: QuerySet[Ambassador], search_term: str
     ) -> tuple[QuerySet[Ambassador], bool]:
-        # Ids, emails and customer ids match exactly so that an index answers; free text falls
-        # back to substring matches on the names.
         term = search_term.strip()
         if not term:
             return queryset, False
-        number = parse_id(term)
-        if number is not None:
-            return queryset.filter(Q(pk=number) | Q(customer_id=term)), False
-        if "@" in term:
-            return queryset.filter(Q(email=term) | Q(email=term.lower())), False
-        return (
-            queryset.filter(
-                Q(customer_id=term)
-                | Q(username__icontains=term)
-                | Q(firstname__icontains=term)
-                | Q(lastname__icontains=term)
-            ),
-            False,
+        matching = people_matching(term).values("pk")
+        return rank_exact_id(queryset.filter(pk__in=matching), term), False
+
+    @admin.display(description="credited orders")
+    def credited_orders(self, ambassador: Ambassador) -> str:
+        if ambassador.pk is None:
+            return "—"
+        # A count over the (ambassador, id) index: 100,000 orders in milliseconds.
+        count = Order.objects.filter(ambassador=ambassador).count()
+        url = admin_changelist_url(Order, ambassador=ambassador.pk)
+        return format_html('<a href="{}" id="credited-orders">{} orders</a>', url, f"{count:,}")
+
+    @admin.display(description="purchases")
+    def purchases(self, ambassador: Ambassador) -> str:
+        if ambassador.pk is None:
+            return "—"
+        count = Order.objects.filter(buyer=ambassador).count()
+        url = admin_changelist_url(Order, buyer=ambassador.pk)
+        return format_html('<a href="{}" id="purchases">{} orders</a>', url, f"{count:,}")
+
+    def get_urls(self) -> list[URLPattern]:
+        anonymize = path(
+            "<path:object_id>/anonymize/",
+            self.admin_site.admin_view(require_POST(self.anonymize_view)),
+            name="ambassadors_ambassador_anonymize",
         )
+        return [anonymize, *super().get_urls()]
+
+    def anonymize_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """Offered where a delete is refused: erase the person, keep their orders."""
+        ambassador = get_object_or_404(Ambassador, pk=parse_id(object_id) or 0)
+        if not self.has_change_permission(request, ambassador):
+            raise PermissionDenied
+        ambassador_anonymize(ambassador=ambassador)
+        self.log_change(request, ambassador, "Anonymized.")
+        self.message_user(request, f"{ambassador} is anonymized.", messages.SUCCESS)
+        return HttpResponseRedirect(
+            reverse("admin:ambassadors_ambassador_change", args=(ambassador.pk,))
+        )
+
+    def render_delete_form(self, request: HttpRequest, context: dict[str, Any]) -> HttpResponse:
+        obj = context.get("object")
+        if context.get("protected") and obj is not None and not obj.anonymized:
+            context["anonymize_url"] = reverse(
+                "admin:ambassadors_ambassador_anonymize", args=(obj.pk,)
+            )
+        return super().render_delete_form(request, context)
 
 
 class ApiTokenAddForm(forms.ModelForm):
@@ -129,7 +178,7 @@ class TokenStateFilter(admin.SimpleListFilter):
 
 
 @admin.register(ApiToken)
-class ApiTokenAdmin(admin.ModelAdmin):
+class ApiTokenAdmin(ExactFormsMixin, admin.ModelAdmin):
     """Tokens: listed by their public prefix; created through `token_create`, whose secret is
     shown on the page answering the creation and nowhere else; revoked with an action.
 
@@ -205,21 +254,56 @@ class ApiTokenAdmin(admin.ModelAdmin):
     def response_add(
         self, request: HttpRequest, obj: ApiToken, post_url_continue: str | None = None
     ) -> HttpResponse:
-        # The secret goes into this response's body only: a redirect would have to carry it
-        # through the message storage (a cookie or the session table).
+        # POST-redirect-GET: a reload of the page showing the secret must not mint another
+        # token. The secret crosses the redirect split between session and URL
+        # (token_secret_page), never stored whole.
         secret = getattr(obj, "secret", None)
         if secret is None:
             return super().response_add(request, obj, post_url_continue)
+        pad = token_secret_page.stash(request, obj.pk, secret)
+        url = reverse("admin:ambassadors_apitoken_secret", args=(obj.pk,))
+        return HttpResponseRedirect(f"{url}?{token_secret_page.PAD_PARAMETER}={pad}")
+
+    def get_urls(self) -> list[URLPattern]:
+        secret_page = path(
+            "<path:object_id>/secret/",
+            self.admin_site.admin_view(self.secret_view),
+            name="ambassadors_apitoken_secret",
+        )
+        return [secret_page, *super().get_urls()]
+
+    def secret_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """The new token's secret, shown once; afterwards, back to the token's page."""
+        token = get_object_or_404(ApiToken, pk=parse_id(object_id) or 0)
+        if not self.has_view_permission(request, token):
+            raise PermissionDenied
+        change_url = reverse("admin:ambassadors_apitoken_change", args=(token.pk,))
+        secret = token_secret_page.take(
+            request, token.pk, request.GET.get(token_secret_page.PAD_PARAMETER, "")
+        )
+        if secret is None:
+            self.message_user(
+                request,
+                "A token's secret is shown only once, right after its creation. If it was "
+                "lost, revoke this token and create another.",
+                messages.WARNING,
+            )
+            return HttpResponseRedirect(change_url)
         context = {
             **self.admin_site.each_context(request),
             "title": "Copy the new token now",
             "opts": self.opts,
-            "token": obj,
+            "token": token,
             "secret": secret,
-            "change_url": reverse("admin:ambassadors_apitoken_change", args=(obj.pk,)),
+            "change_url": change_url,
             "changelist_url": reverse("admin:ambassadors_apitoken_changelist"),
         }
-        return TemplateResponse(request, "admin/ambassadors/apitoken/token_secret.html", context)
+        response = TemplateResponse(
+            request, "admin/ambassadors/apitoken/token_secret.html", context
+        )
+        # Neither the browser nor a proxy keeps the page.
+        response["Cache-Control"] = "no-store"
+        return response
 
     @admin.action(description="Revoke the selected tokens", permissions=["change"])
     def revoke_tokens(self, request: HttpRequest, queryset: QuerySet[ApiToken]) -> None:
@@ -229,3 +313,11 @@ class ApiTokenAdmin(admin.ModelAdmin):
             token_revoke(token=token, at=now)
             revoked += 1
         self.message_user(request, f"{revoked} token(s) revoked.", messages.SUCCESS)
+
+
+class ExactUserAdmin(ExactFormsMixin, UserAdmin):
+    """Django's user admin, saving last login and join dates back with their microseconds."""
+
+
+admin.site.unregister(User)
+admin.site.register(User, ExactUserAdmin)

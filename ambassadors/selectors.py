@@ -5,10 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.db import router
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from ambassadors.models import Ambassador, ApiToken
 from platform_api.compiled_sql import CompiledQuery
+from platform_api.ids import parse_id
 
 AMBASSADOR_NOT_FOUND = "The ambassador does not exist."
 
@@ -20,6 +21,37 @@ def token_by_prefix(prefix: str) -> ApiToken | None:
     """The token with this public prefix (unique), from the primary: revocation is immediate."""
     token: ApiToken | None = _TOKEN_BY_PREFIX.first(router.db_for_write(ApiToken), prefix=prefix)
     return token
+
+
+def people_matching(term: str) -> QuerySet[Ambassador]:
+    """Ambassadors an admin's search term designates: a number is an id or a customer id;
+    otherwise a customer id, an email or the start of one (case-insensitive), or every word
+    in the first, last or user name ("Olga Smith"). Newest first."""
+    term = term.strip()
+    matches = Q(customer_id=term)
+    number = parse_id(term)
+    if number is not None:
+        # A number is an id; user names with digits in them would bury it.
+        return Ambassador.objects.filter(matches | Q(pk=number)).order_by("-id_ambassador")
+    if "@" in term:
+        matches |= Q(email__istartswith=term)
+    elif term:
+        matches |= Q(email__istartswith=term) | words_match(
+            term, "firstname", "lastname", "username"
+        )
+    return Ambassador.objects.filter(matches).order_by("-id_ambassador")
+
+
+def words_match(term: str, *fields: str) -> Q:
+    """Every word of `term` appears in one of `fields` (case-insensitive): "Olga Smith" finds
+    first name Olga, last name Smith."""
+    condition = Q()
+    for word in term.split():
+        either = Q()
+        for field in fields:
+            either |= Q(**{f"{field}__icontains": word})
+        condition &= either
+    return condition
 
 
 @dataclass(frozen=True)

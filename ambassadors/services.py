@@ -56,6 +56,34 @@ def token_create(
     return token, new.secret
 
 
+@transaction.atomic
+def ambassador_anonymize(*, ambassador: Ambassador) -> Ambassador:
+    """Erase what identifies a person, keep the row: their orders (credited or bought) stay
+    whole, and the API shows `anonymized: true`. The contract anonymizes people; it never
+    deletes them (orders reference them)."""
+    ambassador.firstname = ""
+    ambassador.lastname = ""
+    ambassador.username = f"anonymous-{ambassador.pk}"
+    ambassador.email = ""
+    ambassador.email_tmp = ""
+    ambassador.image = ""
+    ambassador.anonymized = True
+    ambassador.date_update = timezone.now()
+    ambassador.save(
+        update_fields=[
+            "firstname",
+            "lastname",
+            "username",
+            "email",
+            "email_tmp",
+            "image",
+            "anonymized",
+            "date_update",
+        ]
+    )
+    return ambassador
+
+
 def token_revoke(*, token: ApiToken, at: datetime | None = None) -> ApiToken:
     """Revoke a token; it fails authentication from the next request on."""
     if token.revoked_at is None:

@@ -640,11 +640,13 @@ def soak(args: argparse.Namespace, token: str, seconds: int, connections: int) -
 
 
 def _kept_sections(results: Path) -> str:
-    """Sections other benchmarks own (bench/import_*.py's), carried over a full run."""
+    """Sections other benchmarks own (bench/import_*.py's, bench/admin_pages.py's), carried
+    over a full run."""
     if not results.exists():
         return ""
     text = results.read_text()
-    return "".join(re.findall(r"\n## Bulk import[^\n]*\n.*?(?=\n## |\Z)", text, flags=re.DOTALL))
+    owned = r"\n## (?:Bulk import[^\n]*|Admin pages)\n.*?(?=\n## |\Z)"
+    return "".join(re.findall(owned, text, flags=re.DOTALL))
 
 
 def write_soak(results: Path, lines: list[str], seconds: int) -> None:

@@ -11,8 +11,10 @@ import logging
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from django.conf import settings
 from django.db import DatabaseError, InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -21,6 +23,7 @@ from rest_framework.views import set_rollback
 from platform_api.laravel_request import request_path
 from platform_api.permissions import FORBIDDEN_MESSAGE
 from platform_api.php_json import PhpJsonResponse
+from platform_api.statement_timeout import is_statement_timeout, timeout_message
 
 logger = logging.getLogger("platform_api.errors")
 
@@ -160,6 +163,12 @@ def log_database_error(exc: DatabaseError) -> None:
     )
 
 
+def is_database_timeout(exc: BaseException) -> bool:
+    """A statement cancelled by DATABASE_STATEMENT_TIMEOUT_MS: the database is up, the request
+    asked too much of it, so no Retry-After."""
+    return isinstance(exc, OperationalError) and is_statement_timeout(exc)
+
+
 def unavailable_response() -> PhpJsonResponse:
     response = PhpJsonResponse({"message": UNAVAILABLE_MESSAGE}, status=503)
     response["Retry-After"] = UNAVAILABLE_RETRY_AFTER
@@ -168,6 +177,10 @@ def unavailable_response() -> PhpJsonResponse:
 
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """DRF's EXCEPTION_HANDLER."""
+    if isinstance(exc, DatabaseError) and is_database_timeout(exc):
+        set_rollback()
+        logger.warning("statement timeout: %s", context["request"].path)
+        return Response({"message": timeout_message()}, status=503)
     if isinstance(exc, DatabaseError) and is_database_unavailable(exc):
         set_rollback()
         logger.warning("database unavailable: %s", exc.__class__.__name__)
@@ -199,6 +212,15 @@ class DatabaseUnavailableMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request: HttpRequest, exc: Exception) -> HttpResponse | None:
+        if is_database_timeout(exc):
+            logger.warning("statement timeout: %s", request.path)
+            if request.path.startswith(f"/{settings.ADMIN_URL}"):
+                # An admin page answers a page an admin can read, in the admin's frame.
+                context = {"title": "This page took too long", "message": timeout_message()}
+                return TemplateResponse(
+                    request, "admin/statement_timeout.html", context, status=503
+                ).render()
+            return PhpJsonResponse({"message": timeout_message()}, status=503)
         if is_database_unavailable(exc):
             logger.warning("database unavailable: %s", exc.__class__.__name__)
             return unavailable_response()

@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "rangefilter",  # the admin's date range filters (django-admin-rangefilter)
     "ambassadors",
     "orders",
 ]
@@ -49,6 +50,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "platform_api.errors.DatabaseUnavailableMiddleware",
+    "platform_api.statement_timeout.StatementTimeoutMiddleware",
 ]
 
 ROOT_URLCONF = "platform_api.urls"
@@ -57,7 +59,8 @@ WSGI_APPLICATION = "platform_api.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        # Project-wide templates (the admin's statement-timeout page).
+        "DIRS": [BASE_DIR / "platform_api" / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -125,6 +128,9 @@ DATABASES: dict[str, dict[str, Any]] = {"default": database_config(DATABASE_URL)
 for _index, _replica_url in enumerate(env_list("DATABASE_REPLICA_URLS")):
     DATABASES[f"replica_{_index}"] = database_config(_replica_url)
 DATABASE_ROUTERS = ["platform_api.db_router.ReplicaRouter"]
+# Longest a single SQL statement of a web request may run (platform_api/statement_timeout.py),
+# below gunicorn's 30 s worker timeout so that the client gets an answer, not a dropped socket.
+DATABASE_STATEMENT_TIMEOUT_MS = env_int("DATABASE_STATEMENT_TIMEOUT_MS", 20_000)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.sessions.models import Session
+from django.urls import reverse
 from rest_framework.test import APIClient
 
 from ambassadors.models import Ambassador, ApiToken, Brand
 from ambassadors.tokens import digest_of
+from orders.models import Order
 from tests.admin_helpers import admin_url, count_queries
 from tests.factories import AmbassadorFactory, ApiTokenFactory, BrandFactory, OrderFactory
 
@@ -16,8 +18,9 @@ pytestmark = pytest.mark.django_db
 
 # Session, user, the count, the page's rows and the brand filter's choices.
 MAX_CHANGELIST_QUERIES = 6
-# Session, user, the row (with the related rows it shows), a raw-id or choice widget.
-MAX_CHANGE_QUERIES = 4
+# Session, user, the row (with the related rows it shows), a raw-id or choice widget; an
+# ambassador's page also counts their credited orders and their purchases.
+MAX_CHANGE_QUERIES = 6
 
 
 def _rows(model: type, count: int) -> None:
@@ -133,27 +136,35 @@ def _secret_from(page: str) -> str:
 
 
 def test_adding_a_token_shows_the_secret_once_and_stores_only_its_digest(admin_client, brand):
-    # when
+    # when: created, then redirected (POST-redirect-GET)
     response = admin_client.post(
         admin_url(ApiToken, "add"),
         {"kind": "brand", "brand": brand.pk, "name": "shop sync", "expires_in_days": "30"},
     )
+    assert response.status_code == 302
+    shown = admin_client.get(response["Location"])
 
-    # then: the answer itself carries the secret (no redirect through cookies or the session)
-    assert response.status_code == 200
-    secret = _secret_from(response.content.decode())
+    # then: the page after the redirect carries the secret, never stored whole
+    assert shown.status_code == 200
+    assert "no-store" in shown["Cache-Control"]
+    secret = _secret_from(shown.content.decode())
     token = ApiToken.objects.get()
     assert secret.startswith(f"pat_{token.prefix}_")
     assert token.digest == digest_of(secret)
     assert (token.kind, token.brand_id, token.name) == ("brand", brand.pk, "shop sync")
     assert token.expires_at is not None
     assert secret not in str(response.cookies)
+    assert secret not in response["Location"]
     stored = [s.get_decoded() for s in Session.objects.all()]
     assert all(secret not in str(data) for data in stored)
     row = ApiToken.objects.filter(pk=token.pk).values().get()
     assert all(secret not in str(value) for value in row.values())
 
-    # and it is never shown again, nor is the digest
+    # and it is never shown again, nor is the digest; a reload mints nothing
+    reload = admin_client.get(response["Location"], follow=True)
+    assert secret not in reload.content.decode()
+    assert "shown only once" in reload.content.decode()
+    assert ApiToken.objects.count() == 1
     for url in (admin_url(ApiToken, "change", token.pk), admin_url(ApiToken, "changelist")):
         page = admin_client.get(url).content.decode()
         assert secret not in page
@@ -161,11 +172,23 @@ def test_adding_a_token_shows_the_secret_once_and_stores_only_its_digest(admin_c
         assert token.prefix in page
 
 
+def test_a_secret_page_with_a_wrong_key_shows_nothing(admin_client, brand):
+    response = admin_client.post(admin_url(ApiToken, "add"), {"kind": "brand", "brand": brand.pk})
+    url = response["Location"].split("?")[0]
+
+    page = admin_client.get(f"{url}?key=AAAA", follow=True).content.decode()
+
+    assert 'id="token-secret"' not in page
+    # the session's half is gone too: the right key no longer opens it
+    again = admin_client.get(response["Location"], follow=True).content.decode()
+    assert 'id="token-secret"' not in again
+
+
 def test_the_created_token_authenticates(admin_client, ambassador):
     response = admin_client.post(
         admin_url(ApiToken, "add"), {"kind": "ambassador", "ambassador": ambassador.pk}
     )
-    secret = _secret_from(response.content.decode())
+    secret = _secret_from(admin_client.get(response["Location"]).content.decode())
 
     api = APIClient().get(
         f"/api/v2/platform/ambassadors/{ambassador.pk}/orders",
@@ -263,3 +286,79 @@ def test_token_state_filter(admin_client):
     assert shown("usable") == {usable.pk}
     assert shown("revoked") == {revoked.pk}
     assert shown("expired") == {expired.pk}
+
+
+def test_an_ambassador_page_links_their_orders_and_purchases_with_counts(admin_client):
+    seller = AmbassadorFactory()
+    OrderFactory.create_batch(3, ambassador=seller)
+    OrderFactory(buyer=seller)
+
+    page = admin_client.get(admin_url(Ambassador, "change", seller.pk)).content.decode()
+
+    orders = admin_url(Order, "changelist")
+    assert f'href="{orders}?ambassador={seller.pk}" id="credited-orders">3 orders' in page
+    assert f'href="{orders}?buyer={seller.pk}" id="purchases">1 orders' in page
+
+
+@pytest.mark.parametrize("term", ["Olga Smith", "smith", "olga.sm", "OLGA.SMITH3@EXAMPLE.COM"])
+def test_ambassador_search_finds_names_and_email_prefixes(admin_client, term):
+    olga = AmbassadorFactory(firstname="Olga", lastname="Smith", email="olga.smith3@example.com")
+    AmbassadorFactory(firstname="Bruno", lastname="Martin", email="bruno@example.com")
+
+    found = admin_client.get(admin_url(Ambassador, "changelist"), {"q": term})
+
+    assert [a.pk for a in found.context["cl"].result_list] == [olga.pk]
+
+
+def test_deleting_a_referenced_ambassador_is_refused_with_counts_and_offers_anonymizing(
+    admin_client, django_assert_max_num_queries
+):
+    seller = AmbassadorFactory()
+    OrderFactory.create_batch(4, ambassador=seller)
+
+    # Session, user, the row, one count per protecting relation.
+    with django_assert_max_num_queries(8):
+        response = admin_client.get(admin_url(Ambassador, "delete", seller.pk))
+
+    page = response.content.decode()
+    assert "4 orders (as ambassador)" in page
+    assert "Order #" not in page  # counted, not listed
+    assert 'id="anonymize-form"' in page
+    admin_client.post(admin_url(Ambassador, "delete", seller.pk), {"post": "yes"})
+    assert Ambassador.objects.filter(pk=seller.pk).exists()
+
+
+def test_anonymizing_from_the_refusal_keeps_the_orders(admin_client):
+    seller = AmbassadorFactory(firstname="Olga", email="olga@example.com")
+    OrderFactory(ambassador=seller)
+    url = reverse("admin:ambassadors_ambassador_anonymize", args=(seller.pk,))
+
+    assert admin_client.get(url).status_code == 405
+    response = admin_client.post(url)
+
+    assert response.status_code == 302
+    seller.refresh_from_db()
+    assert (seller.anonymized, seller.firstname, seller.email) == (True, "", "")
+    assert Order.objects.filter(ambassador=seller).count() == 1
+
+
+def test_an_unreferenced_ambassador_can_still_be_deleted(admin_client):
+    loner = AmbassadorFactory()
+
+    admin_client.post(admin_url(Ambassador, "delete", loner.pk), {"post": "yes"})
+
+    assert not Ambassador.objects.filter(pk=loner.pk).exists()
+
+
+def test_the_bulk_delete_action_refuses_referenced_ambassadors_with_counts(admin_client):
+    busy, idle = AmbassadorFactory(), AmbassadorFactory()
+    OrderFactory.create_batch(2, ambassador=busy)
+
+    response = admin_client.post(
+        admin_url(Ambassador, "changelist"),
+        {"action": "delete_selected", "_selected_action": [busy.pk, idle.pk]},
+    )
+
+    page = response.content.decode()
+    assert "2 orders (as ambassador)" in page
+    assert Ambassador.objects.filter(pk__in=[busy.pk, idle.pk]).count() == 2
