@@ -52,8 +52,8 @@ def words_match(term: str, *fields: str) -> Q:
     condition = Q()
     for word in term.split():
         either = Q()
-        for field in fields:
-            either |= Q(**{f"{field}__icontains": word})
+        for name in fields:
+            either |= Q(**{f"{name}__icontains": word})
         condition &= either
     return condition
 

@@ -717,14 +717,13 @@ def soak(args: argparse.Namespace, token: str, seconds: int, connections: int) -
 
 
 def _kept_sections(results: Path) -> str:
-    """Sections other benchmarks own (bench/import_*.py's, bench/admin_pages.py's, `--targets proxy`), carried over a
-    full run."""
+    """Sections other benchmarks own (bench/import_*.py's, bench/admin_pages.py's, `--walk`,
+    `--targets proxy`), carried over a full run."""
     if not results.exists():
         return ""
     text = results.read_text()
-    return "".join(
-        re.findall(r"\n## (?:Bulk import|Proxy cost|Admin pages)[^\n]*\n.*?(?=\n## |\Z)", text, flags=re.DOTALL)
-    )
+    owned = r"\n## (?:Bulk import|Proxy cost|Admin pages|Walk)[^\n]*\n.*?(?=\n## |\Z)"
+    return "".join(re.findall(owned, text, flags=re.DOTALL))
 
 
 def write_proxy_cost(results: Path, rows: list[Row], command: str) -> None:
