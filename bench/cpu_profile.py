@@ -4,8 +4,10 @@
 
 Calls Django's WSGI handler directly (as gunicorn's worker does) with the benchmark's settings
 and database, for the scenarios of `bench/run.py`, and prints the median process CPU time per
-request (`time.process_time`: this process only, not PostgreSQL's). Deterministic enough to
-compare two versions of the code on a busy machine, where wrk's requests/s swing by ±15%.
+request (`time.process_time`: this process only, not PostgreSQL's), and the median wall time
+of one request after the other (the round trips to PostgreSQL and Redis included).
+Deterministic enough to compare two versions of the code on a busy machine, where wrk's
+requests/s swing by ±15%.
 `--cprofile N` prints the N most expensive functions (cumulative) per scenario.
 `--php-json-ab` measures what writing PHP's JSON bytes costs: each scenario alternates rounds
 with and without `php_json_escape` (orjson's bytes as they are) and prints both medians.
@@ -29,7 +31,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.env import bench_env
-from bench.run import ORDINARY_IDS, SCENARIOS, Scenario, create_token, django_setup
+from bench.run import BRAND_ID, ORDINARY_IDS, SCENARIOS, Scenario, create_tokens, django_setup
 
 
 def environ(path_and_query: str, token: str) -> dict[str, Any]:
@@ -65,7 +67,7 @@ def main() -> None:
     django_setup()
     from platform_api.wsgi import application as app  # as gunicorn loads it
 
-    token = create_token()
+    token = create_tokens()[BRAND_ID]
     rng = random.Random(42)
     statuses: set[str] = set()
 
@@ -87,12 +89,13 @@ def main() -> None:
             continue
         for _ in range(20):  # warm-up: compiled queries, prepared statements, caches
             one(scenario)
-        samples, user, system = [], [], []
+        samples, user, system, wall = [], [], [], []
         for _ in range(args.requests):
             before = os.times()
-            started = time.process_time()
+            started, clock = time.process_time(), time.perf_counter()
             one(scenario)
             samples.append(time.process_time() - started)
+            wall.append(time.perf_counter() - clock)
             after = os.times()
             user.append(after.user - before.user)
             system.append(after.system - before.system)
@@ -100,7 +103,8 @@ def main() -> None:
             f"{scenario.name}: {statistics.median(samples) * 1000:.2f} ms CPU per request "
             f"(median of {args.requests}; p90 {statistics.quantiles(samples, n=10)[-1] * 1000:.2f};"
             f" mean user {statistics.fmean(user) * 1000:.2f}, system"
-            f" {statistics.fmean(system) * 1000:.2f}), statuses {sorted(statuses)}",
+            f" {statistics.fmean(system) * 1000:.2f}; wall {statistics.median(wall) * 1000:.2f},"
+            f" round trips included), statuses {sorted(statuses)}",
             flush=True,
         )
         if args.cprofile:

@@ -2,8 +2,10 @@
 for calls without a valid token (failed authentication included), in fixed windows that start
 with a budget's first request.
 
-Counting is the `limits` library's: one atomic `INCRBY` + `EXPIRE` script per request in Redis,
-so every worker and server spends the same budget and concurrency cannot overspend it. Without
+Counting is the `limits` library's fixed window: one atomic `INCRBY` + `EXPIRE` script per
+request in Redis (one round trip, which also answers the count and the window's end:
+throttling_storage.hit), so every worker and server spends the same budget and concurrency
+cannot overspend it. Without
 Redis (development, tests) the budget lives in the process. Every answer of a rate-limited view
 carries `X-RateLimit-Limit` and `X-RateLimit-Remaining`; a refusal also `Retry-After` and
 `X-RateLimit-Reset`.
@@ -29,7 +31,7 @@ from rest_framework.throttling import BaseThrottle
 
 from platform_api.client_address import client_address
 from platform_api.permissions import caller_token
-from platform_api.throttling_storage import limiter
+from platform_api.throttling_storage import hit
 
 logger = logging.getLogger("platform_api.throttling")
 
@@ -103,18 +105,18 @@ class PlatformRateThrottle(BaseThrottle):
         item = scope_rate(scope)
         if item is None:
             return True
-        rate_limiter = limiter()
         try:
-            allowed = rate_limiter.hit(item, scope, ident)
-            stats = rate_limiter.get_window_stats(item, scope, ident)
+            counted = hit(item, scope, ident)
         except StorageError as exc:
             logger.error("rate-limit storage unavailable: %s", type(exc.storage_error).__name__)
             raise RateLimiterUnavailable() from exc
-        state = BudgetState(limit=item.amount, remaining=stats.remaining, reset_at=stats.reset_time)
+        state = BudgetState(
+            limit=item.amount, remaining=counted.remaining, reset_at=counted.reset_at
+        )
         setattr(request._request, _STATE_ATTRIBUTE, state)
-        if not allowed:
+        if not counted.allowed:
             self._wait = state.retry_after()
-        return allowed
+        return counted.allowed
 
     def wait(self) -> float | None:
         return self._wait

@@ -8,6 +8,8 @@ settings: nothing here reads Django settings at import.
 from __future__ import annotations
 
 import threading
+import time
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, cast
 
@@ -17,7 +19,9 @@ from typing import Any, cast
 # 'redis' could not be found. Found version: 0.0.0").
 import redis  # noqa: F401
 from django.conf import settings
-from limits.storage import Storage, storage_from_string
+from limits import RateLimitItem
+from limits.errors import StorageError
+from limits.storage import RedisStorage, Storage, storage_from_string
 from limits.strategies import FixedWindowRateLimiter
 
 # A Redis that does not answer must not hold a request thread for long.
@@ -69,3 +73,53 @@ def limiter() -> FixedWindowRateLimiter:
 def limiter_storage() -> Storage:
     """The storage behind `limiter()` (tests reset it between cases)."""
     return cast("Storage", limiter().storage)
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One request counted against a budget: whether it fits, and where the budget stands."""
+
+    allowed: bool
+    remaining: int
+    reset_at: float  # Unix time the window ends
+
+
+# `limits`' fixed window (its incr_expire.lua: INCRBY, EXPIRE on the window's first hit, the
+# same key), returning the count and the window's TTL as well: `hit()` then
+# `get_window_stats()` cost three round trips to Redis (EVALSHA, GET, TTL), this one.
+_HIT_SCRIPT = b"""
+local amount = tonumber(ARGV[2])
+local current = redis.call("incrby", KEYS[1], amount)
+if current == amount then
+    redis.call("expire", KEYS[1], ARGV[1])
+end
+return {current, redis.call("ttl", KEYS[1])}
+"""
+
+
+@lru_cache(maxsize=4)
+def _hit_script(storage: RedisStorage) -> Any:
+    return storage.get_connection().register_script(_HIT_SCRIPT)
+
+
+def hit(item: RateLimitItem, scope: str, ident: str) -> Hit:
+    """Spend one request of `item`'s budget for (`scope`, `ident`) on the configured storage.
+
+    Raises `limits.errors.StorageError` when the storage does not answer.
+    """
+    rate_limiter = limiter()
+    storage = rate_limiter.storage
+    if isinstance(storage, RedisStorage):
+        key = storage.prefixed_key(item.key_for(scope, ident))
+        try:
+            current, ttl = _hit_script(storage)([key], [item.get_expiry(), 1])
+        except storage.base_exceptions as exc:
+            raise StorageError(exc) from exc
+        return Hit(
+            allowed=int(current) <= item.amount,
+            remaining=max(0, item.amount - int(current)),
+            reset_at=max(int(ttl), 0) + time.time(),
+        )
+    allowed = rate_limiter.hit(item, scope, ident)
+    stats = rate_limiter.get_window_stats(item, scope, ident)
+    return Hit(allowed=allowed, remaining=stats.remaining, reset_at=stats.reset_time)

@@ -17,6 +17,7 @@
 #   STACK_REDIS_URL     Redis for the rate-limit budgets [redis://127.0.0.1:6379/0]
 #   STACK_WORKERS       gunicorn processes [2]
 #   STACK_SEED          seed_demo arguments ["--ambassadors 50 --orders 400"]; "" skips seeding
+#   NGINX_REAL_IP_FROM  the balancer(s) in front of nginx, as in the image [none]
 #                       (on a database seeded before: the token is for brand 1)
 #   VENV                the virtual environment [.venv]
 # Anything else the service reads (RATE_LIMIT, RATE_LIMIT_ADDRESS, AXES_*, LOG_LEVEL...) is passed
@@ -167,6 +168,8 @@ http {
     include $prefix/platform-api.conf;
 }
 CONF
+    # NGINX_REAL_IP_FROM from the shell, as in the image (docker/nginx/real-ip.sh).
+    docker/nginx/real-ip.sh "$prefix/real-ip/platform.conf" || fail "NGINX_REAL_IP_FROM"
     nginx -t -q -e stderr -p "$prefix" -c "$prefix/nginx.conf" >&2 || fail "nginx -t"
     nohup nginx -e stderr -p "$prefix" -c "$prefix/nginx.conf" \
         </dev/null >"$STACK_DIR/nginx.log" 2>&1 &

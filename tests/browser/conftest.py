@@ -5,7 +5,8 @@ its own database (PostgreSQL beside the suite's when DATABASE_URL points there, 
 file), loaded by `seed_demo` with enough orders for many pages, plus a few rows the flows look
 for: an ambassador named Olga Smith, orders from 2019, date-times with microseconds. Playwright
 launches /usr/bin/chromium (never a downloaded browser). A failed test leaves a screenshot and
-the page's HTML in var/browser-artifacts/.
+the page's HTML in var/browser-artifacts/. With BROWSER_PGBOUNCER=1 (CI's PostgreSQL run) the
+server reaches its database through a real PgBouncer in transaction mode.
 """
 
 from __future__ import annotations
@@ -124,14 +125,32 @@ def server_env(tmp_path_factory, worker_id) -> Iterator[dict[str, str]]:
 
 
 @pytest.fixture(scope="session")
-def base_url(server_env, tmp_path_factory) -> Iterator[str]:
+def database_route(server_env, tmp_path_factory) -> Iterator[dict[str, str]]:
+    """The server's database settings: the database itself, or, with BROWSER_PGBOUNCER=1 on
+    PostgreSQL (CI's PostgreSQL run), a real PgBouncer in transaction mode in front of it, so
+    that every admin flow (login sessions, lockouts, saves with inlines, deletes, exports) runs
+    as it would behind a transaction pooler."""
+    url = server_env["DATABASE_URL"]
+    if os.environ.get("BROWSER_PGBOUNCER") != "1" or not url.startswith("postgres"):
+        yield {}
+        return
+    from bench import pgbouncer
+
+    log = tmp_path_factory.mktemp("pgbouncer") / "pgbouncer.log"
+    with pgbouncer.running(url, pool_mode="transaction", pool_size=4, log=log) as bouncer:
+        name = str(dj_database_url.parse(url)["NAME"])
+        yield {"DATABASE_URL": bouncer.url(name), "DATABASE_POOLER": "transaction"}
+
+
+@pytest.fixture(scope="session")
+def base_url(server_env, database_route, tmp_path_factory) -> Iterator[str]:
     """The server's address; the server runs for the whole session."""
     port = _free_port()
     log = (tmp_path_factory.mktemp("server") / "server.log").open("w")
     server = subprocess.Popen(  # noqa: S603 - this interpreter running manage.py runserver
         [sys.executable, "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"],
         cwd=ROOT,
-        env=server_env,
+        env={**server_env, **database_route},
         stdout=log,
         stderr=subprocess.STDOUT,
     )

@@ -1,4 +1,7 @@
-"""The orders CSV layout agreed with the import and the admin export (/work/tools/CSV_LAYOUT.md)."""
+"""The client's orders CSV: the layout agreed with the import and the admin export.
+
+The agreed columns are spelled out in tests/csv_columns.py.
+"""
 
 from __future__ import annotations
 
@@ -9,64 +12,7 @@ from platform_api_client import Order
 from platform_api_client import csv as orders_csv
 from platform_api_client.rawjson import loads
 
-# The agreed layout, spelled out: a change here is a change of the contract with the import.
-AGREED = [
-    "id_ambassador",
-    "id_order",
-    "id_order_external",
-    "total_amount",
-    "total_paid",
-    "total_ws",
-    "id_popliste",
-    "source",
-    "last_status",
-    "id_meeting",
-    "id_meeting_external",
-    "customer_id",
-    "order_info",
-    "currency",
-    "date_order",
-    "type",
-    "id_chat_segment",
-    "id_chatroom",
-    "date_insert",
-    "date_update",
-    "assignment",
-    "total_products_quantity",
-    "buyer_id_ambassador",
-    "buyer_image",
-    "buyer_firstname",
-    "buyer_lastname",
-    "buyer_username",
-    "buyer_email",
-    "buyer_email_tmp",
-    "buyer_active",
-    "buyer_status",
-    "buyer_online",
-    "buyer_last_action_date",
-    "buyer_customer_id",
-    "buyer_anonymized",
-    "product_id_product",
-    "product_name",
-    "product_type",
-    "product_discount_percentage",
-    "product_price_catalog",
-    "product_reference_unit_price",
-    "product_sku",
-    "product_youtube_id",
-    "product_url",
-    "product_description",
-    "product_images",
-    "product_price",
-    "product_stock",
-    "product_stock_available",
-    "product_old_image",
-    "line_quantity",
-    "line_unit_price",
-    "line_sku",
-    "line_currency",
-    "line_total_price",
-]
+from tests.csv_columns import AGREED
 
 BUYER = (
     '{"id_ambassador":7,"image":"https:\\/\\/cdn.example.com\\/a.jpg","firstname":"Zo\\u00eb",'

@@ -1,4 +1,4 @@
-"""The orders CSV: the agreed layout (/work/tools/CSV_LAYOUT.md), cells from the API's JSON."""
+"""The orders CSV: the agreed layout (tests/csv_columns.py), cells from the API's JSON."""
 
 from __future__ import annotations
 

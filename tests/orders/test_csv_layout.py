@@ -13,66 +13,8 @@ from orders.exports import iter_orders, orders_for_export
 from orders.models import Order, OrderProduct
 from platform_api.bulk.batches import Rejected, Source
 from tests.bulk import Recorder
+from tests.csv_columns import AGREED
 from tests.factories import AmbassadorFactory, OrderFactory, OrderProductFactory, ProductFactory
-
-# The layout agreed with the client's CSV export (/work/tools/CSV_LAYOUT.md), spelled out.
-AGREED = [
-    "id_ambassador",
-    "id_order",
-    "id_order_external",
-    "total_amount",
-    "total_paid",
-    "total_ws",
-    "id_popliste",
-    "source",
-    "last_status",
-    "id_meeting",
-    "id_meeting_external",
-    "customer_id",
-    "order_info",
-    "currency",
-    "date_order",
-    "type",
-    "id_chat_segment",
-    "id_chatroom",
-    "date_insert",
-    "date_update",
-    "assignment",
-    "total_products_quantity",
-    "buyer_id_ambassador",
-    "buyer_image",
-    "buyer_firstname",
-    "buyer_lastname",
-    "buyer_username",
-    "buyer_email",
-    "buyer_email_tmp",
-    "buyer_active",
-    "buyer_status",
-    "buyer_online",
-    "buyer_last_action_date",
-    "buyer_customer_id",
-    "buyer_anonymized",
-    "product_id_product",
-    "product_name",
-    "product_type",
-    "product_discount_percentage",
-    "product_price_catalog",
-    "product_reference_unit_price",
-    "product_sku",
-    "product_youtube_id",
-    "product_url",
-    "product_description",
-    "product_images",
-    "product_price",
-    "product_stock",
-    "product_stock_available",
-    "product_old_image",
-    "line_quantity",
-    "line_unit_price",
-    "line_sku",
-    "line_currency",
-    "line_total_price",
-]
 
 
 def test_the_columns_derived_from_the_shape_are_the_agreed_layout():

@@ -24,7 +24,13 @@ from limits.storage import storage_from_string
 from limits.strategies import FixedWindowRateLimiter
 
 from platform_api.throttling import RateLimitedViewMixin
-from platform_api.throttling_storage import _new_limiter, storage_url, uses_shared_storage
+from platform_api.throttling_storage import (
+    _new_limiter,
+    hit,
+    limiter,
+    storage_url,
+    uses_shared_storage,
+)
 from tests.conftest import bearer
 from tests.factories import AmbassadorFactory, ApiTokenFactory
 
@@ -295,6 +301,58 @@ def test_cache_url_puts_the_budgets_in_redis(client, rate, two_tokens, settings,
     keys = [key.decode() for key in redis.get_connection().scan_iter(match=f"{redis_prefix}:*")]
     assert len(keys) == 1
     assert f"token/{first.pk}" in keys[0]
+
+
+@pytest.fixture
+def redis_budgets(settings, redis_prefix):
+    """The service's budgets in Redis, under this test's key prefix."""
+    settings.CACHE_URL = REDIS_URL
+    settings.RATE_LIMIT_KEY_PREFIX = redis_prefix
+    _new_limiter.cache_clear()
+    yield
+    _new_limiter.cache_clear()
+
+
+@needs_redis
+def test_a_request_costs_one_round_trip_to_redis(client, rate, two_tokens, redis_budgets):
+    first, _, url = two_tokens
+    client.get(url, **bearer(first))  # the first call also loads the script into Redis
+    redis = limiter().storage.get_connection()
+
+    with mock.patch.object(redis, "execute_command", wraps=redis.execute_command) as sent:
+        response = client.get(url, **bearer(first))
+
+    assert sent.call_count == 1
+    assert sent.call_args.args[0] == "EVALSHA"
+    assert response["X-RateLimit-Remaining"] == str(rate - 2)
+
+
+@needs_redis
+def test_one_round_trip_counts_in_the_limits_librarys_own_window(redis_budgets, redis_prefix):
+    # The same key and window as `limits`' FixedWindowRateLimiter, so a budget spent by one
+    # (an older server during a rolling deploy) is the other's.
+    item = parse("5/minute")
+    library = FixedWindowRateLimiter(storage_from_string(REDIS_URL, key_prefix=redis_prefix))
+    assert library.hit(item, "token", "7")
+
+    counted = [hit(item, "token", "7") for _ in range(5)]
+
+    assert [c.remaining for c in counted] == [3, 2, 1, 0, 0]
+    assert [c.allowed for c in counted] == [True] * 4 + [False]
+    assert library.get_window_stats(item, "token", "7").remaining == 0
+    assert time.time() + 58 <= counted[-1].reset_at <= time.time() + 61
+    assert not library.test(item, "token", "7")
+
+
+@needs_redis
+def test_concurrent_hits_never_overspend_the_services_redis_budget(redis_budgets):
+    item = parse("50/minute")
+
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        counted = list(pool.map(lambda _: hit(item, "token", "1"), range(400)))
+
+    assert sum(c.allowed for c in counted) == 50
+    assert sorted(c.remaining for c in counted if c.allowed) == list(range(50))
 
 
 def test_an_unreachable_budget_store_answers_503(client, rate, two_tokens, settings):
