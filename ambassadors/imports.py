@@ -63,8 +63,15 @@ class AmbassadorImporter:
 
     def prepare(self) -> None:
         with connection.cursor() as cursor:
-            self.stage.create(cursor)
             self.seen.create(cursor)
+
+    def begin_batch(self) -> None:
+        with connection.cursor() as cursor:
+            self.stage.create(cursor)
+
+    def finish(self) -> None:
+        with connection.cursor() as cursor:
+            self.seen.drop(cursor)
 
     def parse(self, source: Source) -> AmbassadorRecord:
         value = as_object(source.value, "an ambassador")

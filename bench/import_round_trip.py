@@ -46,12 +46,23 @@ QUERIES = [
     "?filter[placed_between]=2024-01-01,2024-02-01",
     "?filter[updated_since]=2024-06-01T00:00:00Z&sort=date_update",
 ]
+# The ambassadors list: pages, both sorts, every filter, alone and together (the brand token's
+# brand; `filter[id_referrer]` gets referrers found in the source, below).
 AMBASSADOR_QUERIES = [
-    "/api/v2/platform/ambassadors?per_page=100",
-    "/api/v2/platform/ambassadors?page=7&sort=-last_action_date",
-    "/api/v2/platform/ambassadors?filter[status]=7,8&filter[active]=1",
-    "/api/v2/platform/ambassadors?filter[name]=mar",
+    "",
+    "?per_page=100",
+    "?page=7&per_page=100",
+    "?page=40",
+    "?sort=last_action_date&per_page=100",
+    "?sort=-last_action_date&page=7",
+    "?filter[status]=7,8",
+    "?filter[status]=0&filter[active]=1&per_page=50",
+    "?filter[active]=-3,-2,-1,0",
+    "?filter[name]=mar",
+    "?filter[name]=MAR&sort=-last_action_date&per_page=25",
+    "?filter[status]=0,1,2&sort=last_action_date&page=3",
 ]
+AMBASSADORS = "/api/v2/platform/ambassadors"
 
 
 def target_url() -> str:
@@ -116,13 +127,34 @@ def sample_urls(source: str) -> list[str]:
                 [WHALE_ID],
             )
         ]
+        # Ambassadors of brand 1 (the token's), spread over the ids; referrers of some of them.
+        people = [
+            row[0]
+            for row in conn.execute(
+                "SELECT id_ambassador FROM ambassadors_ambassador WHERE brand_id = 1 "
+                "ORDER BY md5(id_ambassador::text) LIMIT 25"
+            )
+        ]
+        referrers = [
+            str(row[0])
+            for row in conn.execute(
+                "SELECT DISTINCT id_referrer FROM ambassadors_ambassador WHERE brand_id = 1 "
+                "AND id_referrer IS NOT NULL ORDER BY id_referrer LIMIT 3"
+            )
+        ]
     urls = [
-        f"/api/v2/platform/ambassadors/{ambassador}/orders{query}"
+        f"{AMBASSADORS}/{ambassador}/orders{query}"
         for ambassador in [WHALE_ID, *ordinary]
         for query in QUERIES
     ]
-    urls += [f"/api/v2/platform/ambassadors/{ambassador}" for ambassador in [WHALE_ID, *ordinary]]
-    return urls + AMBASSADOR_QUERIES
+    urls += [f"{AMBASSADORS}/{ambassador}" for ambassador in [WHALE_ID, *ordinary, *people]]
+    urls += [f"{AMBASSADORS}{query}" for query in AMBASSADOR_QUERIES]
+    if referrers:
+        urls += [
+            f"{AMBASSADORS}?filter[id_referrer]={referrers[0]}",
+            f"{AMBASSADORS}?filter[id_referrer]={','.join(referrers)}&sort=-last_action_date",
+        ]
+    return urls
 
 
 ANSWERS_SCRIPT = """
@@ -159,47 +191,80 @@ def answers(url: str, urls: list[str]) -> dict[str, list[object]]:
     return answers_
 
 
+STEPS = ("export", "import", "compare")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--results", default=str(BENCH / "RESULTS.md"))
+    parser.add_argument(
+        "--steps",
+        default=",".join(STEPS),
+        help="Comma-separated, in order: export, import, compare (default all; a later step "
+        "reuses the files and timings in bench/out/ of an earlier run, so that each locked "
+        "run stays short).",
+    )
     args = parser.parse_args()
+    steps = args.steps.split(",")
+    if not set(steps) <= set(STEPS):
+        raise SystemExit(f"--steps: choose among {', '.join(STEPS)}")
     source, target = database_url(), target_url()
     if source == target:
         raise SystemExit("BENCH_DATABASE_URL and BENCH_IMPORT_DATABASE_URL must differ")
     OUT.mkdir(exist_ok=True)
+    saved = OUT / "round_trip_timings.json"
+    timings: list[tuple[str, float, str]] = (
+        [tuple(item) for item in json.loads(saved.read_text())]
+        if saved.exists() and "export" not in steps
+        else []
+    )
+    if "export" in steps:
+        for what in ("ambassadors", "products", "orders"):
+            path = OUT / f"round_trip_{what}.jsonl"
+            seconds, out = manage(source, f"export_{what}", "--out", str(path))
+            timings.append((f"export_{what}", seconds, out))
+            print(f"export_{what}: {seconds:.1f} s, {out}", flush=True)
+    if "import" in steps:
+        timings = [item for item in timings if not item[0].startswith("import_")]
+        recreate(target)
+        manage(target, "migrate", "--noinput", "-v", "0")
+        copy_brands(source, target)
+        for what in ("ambassadors", "products", "orders"):
+            path = OUT / f"round_trip_{what}.jsonl"
+            rejects = OUT / f"round_trip_{what}.rejects.jsonl"
+            seconds, out = manage(target, f"import_{what}", str(path), "--rejects", str(rejects))
+            timings.append((f"import_{what}", seconds, out))
+            print(f"import_{what}: {seconds:.1f} s, {out}", flush=True)
+    saved.write_text(json.dumps(timings))
+    if "compare" not in steps:
+        return
     load_avg = os.getloadavg()
-    recreate(target)
-    manage(target, "migrate", "--noinput", "-v", "0")
-    copy_brands(source, target)
-    timings: list[tuple[str, float, str]] = []
-    for what in ("ambassadors", "products", "orders"):
-        path = OUT / f"round_trip_{what}.jsonl"
-        seconds, out = manage(source, f"export_{what}", "--out", str(path))
-        timings.append((f"export_{what}", seconds, out))
-        print(f"export_{what}: {seconds:.1f} s, {out}", flush=True)
-    for what in ("ambassadors", "products", "orders"):
-        path = OUT / f"round_trip_{what}.jsonl"
-        rejects = OUT / f"round_trip_{what}.rejects.jsonl"
-        seconds, out = manage(target, f"import_{what}", str(path), "--rejects", str(rejects))
-        timings.append((f"import_{what}", seconds, out))
-        print(f"import_{what}: {seconds:.1f} s, {out}", flush=True)
     urls = sample_urls(source)
     before, after = answers(source, urls), answers(target, urls)
     differing = [url for url in urls if before[url] != after[url]]
     statuses = sorted({str(before[url][0]) for url in urls})
+    kinds = {
+        "orders route": [url for url in urls if "/orders" in url],
+        "an ambassador": [url for url in urls if re.search(r"/ambassadors/\d+$", url)],
+        "the ambassadors list": [url for url in urls if url.split("?")[0] == AMBASSADORS],
+    }
     print(f"{len(urls)} URLs compared, {len(differing)} differ", flush=True)
     stamp = datetime.now(UTC).isoformat(timespec="seconds")
     body = [
-        f"Round trip {stamp} with `python bench/import_round_trip.py`: the benchmark's database "
-        f"exported and imported into an empty one (load average before {load_avg[0]:.1f} / "
-        f"{load_avg[1]:.1f} / {load_avg[2]:.1f} on 2 shared cores: timings are noisy).",
+        f"Round trip, compared {stamp}, with `python bench/import_round_trip.py "
+        f"--steps {args.steps}` (steps may run separately, each under the bench lock): the "
+        f"benchmark's database exported and imported into an empty one (load average at the "
+        f"comparison {load_avg[0]:.1f} / {load_avg[1]:.1f} / {load_avg[2]:.1f} on 2 shared cores: "
+        f"timings are noisy).",
         "",
         "| step | wall s | output |",
         "|---|---|---|",
         *(f"| `{name}` | {seconds:.1f} | {out} |" for name, seconds, out in timings),
         "",
-        f"API answers compared: {len(urls)} URLs (statuses {', '.join(statuses)}), "
-        f"{len(differing)} differ" + (": " + ", ".join(differing[:10]) if differing else "."),
+        f"API answers compared (status and SHA-256 of the body): {len(urls)} URLs "
+        f"({'; '.join(f'{len(group)} {kind}' for kind, group in kinds.items())}; statuses "
+        f"{', '.join(statuses)}), {len(differing)} differ"
+        + (": " + ", ".join(differing[:10]) if differing else "."),
     ]
     write_section(Path(args.results), "Bulk import: round trip of the benchmark database", body)
     if differing:

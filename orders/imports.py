@@ -19,6 +19,7 @@ from ambassadors.models import Ambassador
 from orders import shape
 from orders.models import I18nContent, Order, OrderProduct, Product
 from platform_api.bulk.batches import Landed, Rejected, Source
+from platform_api.bulk.fast import compile_row
 from platform_api.bulk.records import Keys, as_array, as_object, clean_row
 from platform_api.bulk.rules import Invalid, RowRules
 from platform_api.bulk.staging import (
@@ -102,9 +103,16 @@ class ProductImporter:
 
     def prepare(self) -> None:
         with connection.cursor() as cursor:
+            self.seen.create(cursor)
+
+    def begin_batch(self) -> None:
+        with connection.cursor() as cursor:
             self.products.create(cursor)
             self.images.create(cursor)
-            self.seen.create(cursor)
+
+    def finish(self) -> None:
+        with connection.cursor() as cursor:
+            self.seen.drop(cursor)
 
     def parse(self, source: Source) -> ProductRecord:
         value = as_object(source.value, "a product")
@@ -217,23 +225,77 @@ class OrderImporter:
         self.order_rules = RowRules(Order, [a for _, a in ORDER_KEYS] + ["ambassador_id"])
         self.buyer_rules = RowRules(Ambassador, ["id_ambassador"])
         self.line_rules = RowRules(OrderProduct, [a for _, a in LINE_OWN_KEYS] + ["product_id"])
+        self.fast_order = compile_row(
+            self.order_rules, [*ORDER_KEYS, ("id_ambassador", "ambassador_id")]
+        )
+        self.fast_buyer = compile_row(self.buyer_rules, [("id_ambassador", "id_ambassador")])
+        self.fast_line = compile_row(
+            self.line_rules, [("product_id", "product_id"), *LINE_OWN_KEYS]
+        )
         self.orders = StagingTable("bulk_stage_order", Order, ORDER_FIELDS)
         self.lines = StagingTable(
             "bulk_stage_line", OrderProduct, LINE_FIELDS, extra=(LINE_NO, "pos")
         )
+        # The orders of a batch whose lines differ from the file's (filled by the merge).
+        self.changed = StagingTable("bulk_changed_orders", Order, ["id_order"], extra=())
         self.seen = SeenIds()
 
     def prepare(self) -> None:
         with connection.cursor() as cursor:
+            self.seen.create(cursor)
+
+    def begin_batch(self) -> None:
+        with connection.cursor() as cursor:
             self.orders.create(cursor)
             self.lines.create(cursor)
-            self.seen.create(cursor)
-            cursor.execute("DROP TABLE IF EXISTS bulk_changed_orders")
-            cursor.execute(
-                "CREATE TEMPORARY TABLE bulk_changed_orders (id_order bigint PRIMARY KEY)"
-            )
+            self.changed.create(cursor)
+
+    def finish(self) -> None:
+        with connection.cursor() as cursor:
+            self.seen.drop(cursor)
 
     def parse(self, source: Source) -> OrderRecord:
+        try:
+            record = self._parse_fast(source)
+        except Exception:  # in doubt: the checked path below says why
+            record = None
+        return record if record is not None else self._parse_checked(source)
+
+    def _parse_fast(self, source: Source) -> OrderRecord | None:
+        """The record if it passes the compiled rules (`fast.py`) as is; None if in doubt."""
+        value = source.value
+        if type(value) is not dict or not ORDER_OBJECT.fits(value):
+            return None
+        row = self.fast_order(value)
+        buyer = value["buyer"]
+        if row is None or type(buyer) is not dict or not BUYER_REFERENCE.fits(buyer):
+            return None
+        buyer_row = self.fast_buyer(buyer)
+        products = value["products"]
+        if buyer_row is None or type(products) is not list:
+            return None
+        order_id = row[0]
+        line_no = source.line
+        lines = []
+        fast_line = self.fast_line
+        for position, product in enumerate(products, start=1):
+            if type(product) is not dict or not PRODUCT_REFERENCE.fits(product):
+                return None
+            details = product["order_details"]
+            if type(details) is not dict or not LINE_OBJECT.fits(details):
+                return None
+            product_id = product["id_product"]
+            line = fast_line({**details, "product_id": product_id})
+            if line is None:
+                return None
+            if ("id_order" in details and details["id_order"] != order_id) or (
+                "id_product" in details and details["id_product"] != line[0]
+            ):
+                return None
+            lines.append((line_no, position, order_id, *line))
+        return OrderRecord(source, (line_no, *row, buyer_row[0]), lines)
+
+    def _parse_checked(self, source: Source) -> OrderRecord:
         value = as_object(source.value, "an order")
         ORDER_OBJECT.check(value, "order")
         row = clean_row(
@@ -337,22 +399,31 @@ def _first_per_line(rows: list[tuple[int, int]]) -> list[tuple[int, int]]:
 
 def _merge_orders(cursor: Any, orders: StagingTable, lines: StagingTable) -> int:
     """Upsert the staged orders and replace the lines that differ; the number of orders written."""
-    written = upsert(cursor, orders)
-    line_table = quote(OrderProduct._meta.db_table)
+    line_table, order_table = quote(OrderProduct._meta.db_table), quote(Order._meta.db_table)
     stage_orders, stage_lines = quote(orders.name), quote(lines.name)
+    # Orders new to the database get their lines inserted without comparing them (a first
+    # load is all new: the comparison was a tenth of its time).
+    cursor.execute(
+        f"INSERT INTO bulk_changed_orders (id_order) SELECT s.id_order FROM {stage_orders} AS s "
+        f"WHERE NOT EXISTS (SELECT 1 FROM {order_table} AS o WHERE o.id_order = s.id_order)"
+    )
+    fresh = cursor.rowcount
+    written = upsert(cursor, orders)
     compared = "id_order, pos, id_product, quantity, unit_price, sku, currency"
-    # An order's lines are compared as a list (position = rank by id); only orders whose list
-    # differs get theirs replaced, so a re-run rewrites nothing.
+    # An existing order's lines are compared as a list (position = rank by id); only orders
+    # whose list differs get theirs replaced, so a re-run rewrites nothing.
     cursor.execute(
         f"WITH existing AS (SELECT l.id_order, row_number() OVER (PARTITION BY l.id_order "
         f"ORDER BY l.id_order_product) AS pos, l.id_product, l.quantity, l.unit_price, l.sku, "
         f"l.currency FROM {line_table} AS l "
-        f"WHERE l.id_order IN (SELECT id_order FROM {stage_orders})) "
+        f"WHERE l.id_order IN (SELECT id_order FROM {stage_orders})), "
+        f"staged AS (SELECT {compared} FROM {stage_lines} "
+        f"WHERE id_order NOT IN (SELECT id_order FROM bulk_changed_orders)) "
         f"INSERT INTO bulk_changed_orders (id_order) "
-        f"SELECT id_order FROM (SELECT {compared} FROM {stage_lines} "
+        f"SELECT id_order FROM (SELECT {compared} FROM staged "
         f"EXCEPT SELECT {compared} FROM existing) AS added "
         f"UNION SELECT id_order FROM (SELECT {compared} FROM existing "
-        f"EXCEPT SELECT {compared} FROM {stage_lines}) AS removed "
+        f"EXCEPT SELECT {compared} FROM staged) AS removed "
         f"RETURNING id_order"
     )
     changed = {row[0] for row in cursor.fetchall()}
@@ -360,6 +431,7 @@ def _merge_orders(cursor: Any, orders: StagingTable, lines: StagingTable) -> int
         cursor.execute(
             f"DELETE FROM {line_table} WHERE id_order IN (SELECT id_order FROM bulk_changed_orders)"
         )
+    if changed or fresh:
         cursor.execute(
             f"INSERT INTO {line_table} (id_order, id_product, quantity, unit_price, sku, currency) "
             f"SELECT id_order, id_product, quantity, unit_price, sku, currency FROM {stage_lines} "

@@ -9,7 +9,10 @@ database's message and the rest of the batch lands.
 
 from __future__ import annotations
 
+import contextlib
 import gc
+import queue
+import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -19,7 +22,6 @@ import orjson
 from django.db import DatabaseError, connection, transaction
 
 from platform_api.bulk.rules import Invalid
-from platform_api.pooler import pooler_mode
 
 
 @dataclass(frozen=True)
@@ -63,7 +65,10 @@ class Importer(Protocol, Generic[P]):
     """One entity's import: parse one record, land a batch of parsed records set-based."""
 
     def prepare(self) -> None:
-        """Create the session's staging tables; runs once, outside any transaction."""
+        """Create the run's own tables (the ids seen so far); runs once, before the batches."""
+
+    def begin_batch(self) -> None:
+        """Create the staging tables, inside the batch's transaction (which drops them)."""
 
     def parse(self, source: Source) -> P:
         """The record validated and converted to rows, or Invalid with a reason."""
@@ -73,6 +78,9 @@ class Importer(Protocol, Generic[P]):
 
     def after_batch(self) -> None:
         """Work each committed batch needs (id sequences), inside its transaction."""
+
+    def finish(self) -> None:
+        """Drop the run's own tables; runs once, at the end, whatever happened."""
 
 
 def read_json_lines(stream: IO[bytes]) -> Iterator[Source | Rejected]:
@@ -97,10 +105,6 @@ def read_json_lines(stream: IO[bytes]) -> Iterator[Source | Rejected]:
 
 class Unusable(ValueError):
     """The input or the connection cannot be imported from at all (not one record's fault)."""
-
-
-class SessionNeeded(Unusable):
-    """The connection cannot keep session state (temporary tables) across transactions."""
 
 
 @dataclass
@@ -128,11 +132,6 @@ def run_import(
     listener: Listener,
 ) -> Totals:
     """Parse and land every record; each batch in one transaction. Returns the counts."""
-    if pooler_mode().multiplexed:
-        raise SessionNeeded(
-            "an import keeps its staging tables in the database session, which a transaction "
-            "pooler does not keep: point DATABASE_URL at PostgreSQL itself (or a session pooler)"
-        )
     with _few_collections():
         return _run(sources, importer, batch_size=batch_size, listener=listener)
 
@@ -149,6 +148,82 @@ def _few_collections() -> Iterator[None]:
         gc.set_threshold(*threshold)
 
 
+@dataclass
+class _Chunk:
+    """A batch as the reading thread hands it over: parsed records, and what it read for them."""
+
+    records: list[Any] = field(default_factory=list)
+    rejected: list[Rejected] = field(default_factory=list)
+    read: int = 0
+    last_line: int = 0
+
+
+_END = object()
+
+
+def _chunks(
+    sources: Iterable[Source | Rejected], importer: Importer[Any], batch_size: int
+) -> Iterator[_Chunk]:
+    """Read and parse the input into batches (no database access: it runs in its own thread)."""
+    chunk = _Chunk()
+    for item in sources:
+        chunk.read += 1
+        chunk.last_line = item.line
+        if isinstance(item, Rejected):
+            chunk.rejected.append(item)
+            continue
+        try:
+            chunk.records.append(importer.parse(item))
+        except Invalid as exc:
+            chunk.rejected.append(Rejected(item.line, str(exc), item.text))
+            continue
+        if len(chunk.records) >= batch_size:
+            yield chunk
+            chunk = _Chunk(last_line=chunk.last_line)
+    if chunk.records or chunk.read:
+        yield chunk
+
+
+def _read_ahead(chunks: Iterator[_Chunk]) -> Iterator[_Chunk]:
+    """The chunks, parsed by a thread while the caller lands the previous one.
+
+    Parsing is Python and merging is PostgreSQL: overlapped, each keeps a core busy. The queue
+    holds two chunks, so memory stays flat; the thread stops when the caller does.
+    """
+    handoff: queue.Queue[Any] = queue.Queue(maxsize=2)
+    stop = threading.Event()
+
+    def put(item: Any) -> bool:
+        while not stop.is_set():
+            try:
+                handoff.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for chunk in chunks:
+                if not put(chunk):
+                    return
+        except BaseException as exc:  # handed to the caller, raised there
+            put(exc)
+            return
+        put(_END)
+
+    reader = threading.Thread(target=produce, name="bulk-import-reader", daemon=True)
+    reader.start()
+    try:
+        while (item := handoff.get()) is not _END:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        reader.join(timeout=5)
+
+
 def _run(
     sources: Iterable[Source | Rejected],
     importer: Importer[Any],
@@ -158,45 +233,50 @@ def _run(
 ) -> Totals:
     totals = Totals()
     importer.prepare()
-    batch: list[Any] = []
-    last_line = 0
+    try:
+        return _batches(sources, importer, batch_size=batch_size, listener=listener, totals=totals)
+    finally:
+        # The server may be gone: then a later run drops what is left.
+        with contextlib.suppress(DatabaseError):
+            importer.finish()
+
+
+def _batches(
+    sources: Iterable[Source | Rejected],
+    importer: Importer[Any],
+    *,
+    batch_size: int,
+    listener: Listener,
+    totals: Totals,
+) -> Totals:
 
     def reject(item: Rejected) -> None:
         totals.rejected += 1
         listener.rejected(item)
 
-    def commit() -> None:
+    def commit(chunk: _Chunk) -> None:
         with transaction.atomic():
             if connection.vendor == "postgresql":
                 # Foreign keys are DEFERRABLE INITIALLY DEFERRED: check them per statement, so a
                 # refused record fails inside its savepoint instead of at COMMIT.
                 with connection.cursor() as cursor:
                     cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-            landed = _land_isolating(importer, batch)
+            importer.begin_batch()
+            landed = _land_isolating(importer, chunk.records)
             importer.after_batch()
-        totals.landed += len(batch) - len(landed.rejected)
+        totals.landed += len(chunk.records) - len(landed.rejected)
         totals.written += landed.written
-        totals.committed_through = last_line
+        totals.committed_through = chunk.last_line
         for item in landed.rejected:
             reject(item)
         listener.committed(totals)
 
-    for item in sources:
-        totals.read += 1
-        last_line = item.line
-        if isinstance(item, Rejected):
+    for chunk in _read_ahead(_chunks(sources, importer, batch_size)):
+        totals.read += chunk.read
+        for item in chunk.rejected:
             reject(item)
-            continue
-        try:
-            batch.append(importer.parse(item))
-        except Invalid as exc:
-            reject(Rejected(item.line, str(exc), item.text))
-            continue
-        if len(batch) >= batch_size:
-            commit()
-            batch = []
-    if batch or totals.committed_through < last_line:
-        commit()
+        if chunk.records or totals.committed_through < chunk.last_line:
+            commit(chunk)
     return totals
 
 

@@ -29,6 +29,11 @@ class Keys:
         self._required = frozenset(self.required)
         self._allowed = frozenset(self.required + self.optional)
 
+    def fits(self, value: Mapping[str, Any]) -> bool:
+        """No unknown key and no missing one (the check below says which)."""
+        keys = value.keys()
+        return keys <= self._allowed and keys >= self._required
+
     def check(self, value: Mapping[str, Any], what: str) -> None:
         """Refuse unknown keys and missing required ones, naming them."""
         keys = value.keys()

@@ -81,6 +81,7 @@ class FieldRule:
     clean_type: Cleaner
     max_length: int | None = None
     choices: frozenset[Any] | None = None
+    bounds: tuple[int, int] | None = None  # an integer column's range (for `fast.py`)
 
     @cached_property
     def clean(self) -> Cleaner:
@@ -205,8 +206,14 @@ def field_rule(model: type[models.Model], name: str) -> FieldRule:
         raise TypeError(f"no import rule for {type(field).__name__} {model.__name__}.{name}")
     max_length = getattr(field, "max_length", None) if clean_type is _clean_text else None
     choices = frozenset(value for value, _ in field.flatchoices) if field.choices else None
+    bounds = _int_bounds(field) if isinstance(field, models.IntegerField) else None
     return FieldRule(
-        name=name, null=null, clean_type=clean_type, max_length=max_length, choices=choices
+        name=name,
+        null=null,
+        clean_type=clean_type,
+        max_length=max_length,
+        choices=choices,
+        bounds=bounds,
     )
 
 

@@ -7,6 +7,8 @@ batches: reference checks, duplicate checks, upserts that skip unchanged rows.
 
 from __future__ import annotations
 
+import secrets
+import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -16,6 +18,8 @@ from django.db import connection, models
 from django.db.backends.utils import CursorWrapper
 
 LINE_NO = "line_no"
+ON_COMMIT_DROP = " ON COMMIT DROP"
+STALE_SEEN_SECONDS = 86_400  # a run older than this is dead: its seen-ids table goes
 
 
 def is_postgresql() -> bool:
@@ -48,7 +52,11 @@ class StagingTable:
         return [*self.extra, *(column(self.model, name) for name in self.fields)]
 
     def create(self, cursor: CursorWrapper) -> None:
-        """Create the table for this session (outside any batch transaction), empty."""
+        """Create the table, empty, inside the batch's transaction, which drops it.
+
+        Dropped at COMMIT on PostgreSQL, so an import needs no session state between batches and
+        works through a transaction pooler (PgBouncer's transaction mode) too.
+        """
         definitions = [f"{quote(name)} integer NOT NULL" for name in self.extra]
         for name in self.fields:
             field = self.model._meta.get_field(name)
@@ -61,7 +69,11 @@ class StagingTable:
             )
             definitions.append(f"{quote(column(self.model, name))} {db_type}")
         cursor.execute(f"DROP TABLE IF EXISTS {quote(self.name)}")
-        cursor.execute(f"CREATE TEMPORARY TABLE {quote(self.name)} ({', '.join(definitions)})")
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE {quote(self.name)} ({', '.join(definitions)}){ON_COMMIT_DROP}"
+            if is_postgresql()
+            else f"CREATE TEMPORARY TABLE {quote(self.name)} ({', '.join(definitions)})"
+        )
 
     def clear(self, cursor: CursorWrapper) -> None:
         cursor.execute(f"DELETE FROM {quote(self.name)}")
@@ -170,18 +182,42 @@ def reset_sequences(cursor: CursorWrapper, models_: Sequence[type[models.Model]]
 class SeenIds:
     """The ids already landed by this run, per kind, for the duplicate-in-one-file check.
 
-    Kept in a temporary table, not in Python, so that memory stays flat whatever the file size.
-    A batch that rolls back takes its ids with it.
+    Kept in a table, not in Python, so that memory stays flat whatever the file size; inserted
+    in the batch's transaction, so a batch that rolls back takes its ids with it. On PostgreSQL
+    an UNLOGGED table of its own per run (not a temporary one: through a transaction pooler
+    the next batch may run in another session), dropped when the run ends; one left behind by a
+    killed run is dropped by a later run after a day. On SQLite a temporary table.
     """
 
-    table = "bulk_seen_ids"
+    prefix = "bulk_seen_"
+
+    def __init__(self) -> None:
+        self.table = "bulk_seen_ids"
 
     def create(self, cursor: CursorWrapper) -> None:
-        cursor.execute(f"DROP TABLE IF EXISTS {quote(self.table)}")
-        cursor.execute(
-            f"CREATE TEMPORARY TABLE {quote(self.table)} (kind varchar(32) NOT NULL, "
-            f"id bigint NOT NULL, {quote(LINE_NO)} integer NOT NULL, PRIMARY KEY (kind, id))"
+        columns = (
+            f"kind varchar(32) NOT NULL, id bigint NOT NULL, {quote(LINE_NO)} integer NOT NULL, "
+            f"PRIMARY KEY (kind, id)"
         )
+        if not is_postgresql():
+            cursor.execute(f"DROP TABLE IF EXISTS {quote(self.table)}")
+            cursor.execute(f"CREATE TEMPORARY TABLE {quote(self.table)} ({columns})")
+            return
+        now = int(time.time())
+        cursor.execute(
+            "SELECT relname FROM pg_class WHERE relkind = 'r' AND relnamespace = "
+            "current_schema()::regnamespace AND relname LIKE %s",
+            [f"{self.prefix}%"],
+        )
+        for (name,) in cursor.fetchall():
+            stamp = name.removeprefix(self.prefix).split("_")[0]
+            if stamp.isdigit() and int(stamp) < now - STALE_SEEN_SECONDS:
+                cursor.execute(f"DROP TABLE IF EXISTS {quote(name)}")
+        self.table = f"{self.prefix}{now}_{secrets.token_hex(4)}"
+        cursor.execute(f"CREATE UNLOGGED TABLE {quote(self.table)} ({columns})")
+
+    def drop(self, cursor: CursorWrapper) -> None:
+        cursor.execute(f"DROP TABLE IF EXISTS {quote(self.table)}")
 
     def duplicates(
         self, cursor: CursorWrapper, kind: str, stage: StagingTable, id_column: str

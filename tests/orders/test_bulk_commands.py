@@ -5,13 +5,16 @@ from __future__ import annotations
 import copy
 import json
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection
 
+from orders import services
 from orders.models import Order, OrderProduct, Product
-from platform_api.pooler import PoolerMode, Pooling
+from platform_api.bulk.batches import read_json_lines
 from tests.factories import (
     AmbassadorFactory,
     BrandFactory,
@@ -141,13 +144,40 @@ def test_an_unreadable_input_is_exit_status_2(tmp_path):
     assert header.value.returncode == 2
 
 
-def test_behind_a_transaction_pooler_an_import_refuses_to_start(tmp_path, monkeypatch):
-    multiplexed = PoolerMode(Pooling.TRANSACTION, False, False, "configured")
-    monkeypatch.setattr("platform_api.bulk.batches.pooler_mode", lambda: multiplexed)
-    products = tmp_path / "p.jsonl"
-    products.write_text("")
+@pytest.mark.django_db(transaction=True)
+def test_an_import_keeps_no_session_state_between_batches(shop, tmp_path):
+    # given: what a transaction pooler does at worst, a new session for every batch
+    orders = tmp_path / "o.jsonl"
+    call_command("export_orders", "--out", str(orders))
+    OrderProduct.objects.all().delete()
+    Order.objects.all().delete()
+    sessions: list[int] = []
 
-    with pytest.raises(CommandError, match="transaction pooler") as refused:
-        call_command("import_products", str(products))
+    class NewSessionEachBatch:
+        def rejected(self, item: Any) -> None:
+            raise AssertionError(item)
 
-    assert refused.value.returncode == 2
+        def committed(self, totals: Any) -> None:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_backend_pid()" if _pg() else "SELECT 1")
+                sessions.append(cursor.fetchone()[0])
+            connection.close()
+
+    # when
+    with orders.open("rb") as stream:
+        totals = services.orders_import(
+            sources=read_json_lines(stream), batch_size=1, listener=NewSessionEachBatch()
+        )
+
+    # then
+    assert (totals.landed, totals.rejected) == (3, 0)
+    assert Order.objects.count() == 3
+    if _pg():
+        assert len(set(sessions)) == 3
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT relname FROM pg_class WHERE relname LIKE 'bulk\\_%'")
+            assert cursor.fetchall() == []  # staging dropped at COMMIT, the seen ids at the end
+
+
+def _pg() -> bool:
+    return connection.vendor == "postgresql"
