@@ -237,3 +237,9 @@ SELECT setval(pg_get_serial_sequence('orders_i18ncontent', 'id_i18n_content'), (
 SELECT setval(pg_get_serial_sequence('orders_order', 'id_order'), (SELECT max(id_order) FROM orders_order));
 SELECT setval(pg_get_serial_sequence('orders_orderproduct', 'id_order_product'), (SELECT max(id_order_product) FROM orders_orderproduct));
 DROP TABLE bench_order_seed, bench_line_seed;
+
+-- step: order counts
+-- The orders went in with triggers off (session_replication_role): recount the counters the
+-- triggers keep (orders/migrations/0003_ambassador_order_count.py), as `manage.py
+-- rebuild_order_counts` does.
+SELECT orders_order_count_rebuild();

@@ -1,7 +1,9 @@
 """PostgreSQL's floor: the page's JSON built inside the database, for pgbench.
 
-One statement per page, as the endpoint sends: the count (with the ambassador's brand check)
-and the page, both on the (id_ambassador, date_order DESC, id_order DESC) index. The page is a
+One statement per page, as the endpoint sends: the total (with the ambassador's brand check)
+and the page, on the (id_ambassador, date_order DESC, id_order DESC) index. As in the service,
+an unfiltered total is the trigger-kept counter (orders_ambassador_order_count), a filtered
+one is counted. The page is a
 deferred join: the page's ids are found on the index first (OFFSET walks index entries only),
 and the wide rows, buyer, lines, products and images are joined for those ids alone. The JSON
 has the service's `data` keys, order, types and values (run.py checks it against the service);
@@ -93,6 +95,15 @@ class FloorQuery:
         return " AND ".join(clauses)
 
     @property
+    def total(self) -> str:
+        if self.placed_from or self.placed_before:
+            return f"(SELECT count(*) FROM orders_order AS o WHERE {self.where})"
+        return (
+            "coalesce((SELECT c.order_count FROM orders_ambassador_order_count AS c"
+            f" WHERE c.id_ambassador = {self.ambassador}), 0)"
+        )
+
+    @property
     def sql(self) -> str:
         """One statement, as the service sends it: a row (the total, the page's JSON), or no row
         when the brand may not see the ambassador. A page past the end reads no index entry: the
@@ -100,7 +111,7 @@ class FloorQuery:
         the total instead, the planner no longer knew the page was small and merge-joined it
         with all 500,000 orders, 2 s per statement.)"""
         return f"""WITH visible(total) AS MATERIALIZED (
-    SELECT (SELECT count(*) FROM orders_order AS o WHERE {self.where})
+    SELECT {self.total}
     FROM ambassadors_ambassador AS a
     WHERE a.id_ambassador = {self.ambassador} AND a.brand_id = {self.brand_id}
 ), page AS MATERIALIZED (

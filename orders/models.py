@@ -235,3 +235,38 @@ class OrderProduct(models.Model):
     @property
     def total_price(self) -> Decimal:
         return self.unit_price * self.quantity
+
+
+class AmbassadorOrderCount(models.Model):
+    """How many orders are credited to an ambassador: the orders route's unfiltered total.
+
+    Written only by PostgreSQL: triggers on the orders table keep it exact in the same
+    transaction as the orders it counts, whoever writes them (ORM, admin, bulk import, raw SQL),
+    and `manage.py rebuild_order_counts` recounts it after a load that skipped triggers
+    (docs/scaling.md, "The whale's total"). A missing row means no order. Other databases
+    leave it empty and count instead.
+    """
+
+    # The foreign key (ON DELETE CASCADE, for an ambassador deleted without orders) is
+    # PostgreSQL's own, added by the migration: Django would delete the row itself, a query
+    # more per deletion, and other writers would not.
+    ambassador = models.OneToOneField(
+        Ambassador,
+        on_delete=models.DO_NOTHING,
+        primary_key=True,
+        db_column="id_ambassador",
+        db_constraint=False,
+        related_name="+",
+    )
+    order_count = models.BigIntegerField()
+
+    class Meta:
+        db_table = "orders_ambassador_order_count"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(order_count__gte=0), name="ambassador_order_count_gte_0"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.order_count} orders credited to ambassador #{self.ambassador_id}"

@@ -6,14 +6,15 @@ from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import router
-from django.db.models import Func, IntegerField, QuerySet, Subquery, Value
+from django.db import connections, router
+from django.db.models import Func, IntegerField, OuterRef, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
 
 from ambassadors.models import Ambassador, ApiToken
 from ambassadors.selectors import audience_of, visible_ambassadors
 from orders.filters import OrderFilterSet, apply_order_filters
 from orders.keyset import KeysetPosition, fetch_ordering, keyset_filter
-from orders.models import Order
+from orders.models import AmbassadorOrderCount, Order
 from platform_api.compiled_sql import CompiledQueryFamily
 from platform_api.filters import cleaned_filters
 
@@ -83,10 +84,13 @@ def visible_ambassador_order_total(
     """How many `orders` there are (0 when None), or None when the caller may not see the
     ambassador (unknown, or of another brand than a brand token's).
 
-    One query: the ambassador's visibility and the count travel together.
+    One query: the ambassador's visibility and the count travel together. On PostgreSQL the
+    unfiltered total is read from `AmbassadorOrderCount` (kept exact by triggers): the whale's
+    costs what anyone's costs. Filtered totals are counted.
     """
-    counted, values = _visible_total_arguments(token, ambassador_id, orders)
-    row = _VISIBLE_TOTAL.fetchone(router.db_for_read(Ambassador), key=counted, values=values)
+    alias = router.db_for_read(Ambassador)
+    total, values = _visible_total_arguments(alias, token, ambassador_id, orders)
+    row = _VISIBLE_TOTAL.fetchone(alias, key=total, values=values)
     return None if row is None else int(row[0])
 
 
@@ -96,17 +100,26 @@ def visible_ambassador_order_total_sql(
     """The query of `visible_ambassador_order_total` and its parameters, for a statement that
     embeds it: one row of one column (the total, 0 when `orders` is None), or no row when the
     caller may not see the ambassador."""
-    counted, values = _visible_total_arguments(token, ambassador_id, orders)
-    return _VISIBLE_TOTAL.bind(alias, key=counted, values=values)
+    total, values = _visible_total_arguments(alias, token, ambassador_id, orders)
+    return _VISIBLE_TOTAL.bind(alias, key=total, values=values)
+
+
+# How `_build_visible_total` finds the total: none asked for (0), counted, or read from the
+# counter PostgreSQL's triggers keep.
+_NO_TOTAL, _COUNTED, _COUNTER = "none", "counted", "counter"
 
 
 def _visible_total_arguments(
-    token: ApiToken, ambassador_id: int, orders: OrderSelection | None
-) -> tuple[bool, dict[str, Any]]:
+    alias: str, token: ApiToken, ambassador_id: int, orders: OrderSelection | None
+) -> tuple[str, dict[str, Any]]:
     values: dict[str, Any] = {"ambassador_id": ambassador_id, "audience": audience_of(token)}
-    if orders is not None:
-        values["filters"] = orders.filters
-    return orders is not None, values
+    if orders is None:
+        return _NO_TOTAL, values
+    values["filters"] = orders.filters
+    # Only PostgreSQL keeps the counter (orders/migrations/0003_ambassador_order_count.py).
+    if not orders.filters and connections[alias].vendor == "postgresql":
+        return _COUNTER, values
+    return _COUNTED, values
 
 
 def _selected(ambassador_id: int, filters: dict[str, Any]) -> QuerySet[Order]:
@@ -137,13 +150,19 @@ def _build_keyset_ids(key: Hashable, values: dict[str, Any]) -> QuerySet[Any]:
     return _keyset(values["ambassador_id"], values["filters"], ordering, position).values("pk")
 
 
-def _build_visible_total(counted: Hashable, values: dict[str, Any]) -> QuerySet[Any]:
+def _build_visible_total(how: Hashable, values: dict[str, Any]) -> QuerySet[Any]:
     ambassadors = visible_ambassadors(audience=values["audience"]).filter(
         pk=values["ambassador_id"]
     )
-    total: Value | Subquery
-    if not counted:
+    total: Value | Subquery | Coalesce
+    if how == _NO_TOTAL:
         total = Value(0, output_field=IntegerField())
+    elif how == _COUNTER:
+        # No row: the ambassador never had an order.
+        counter = AmbassadorOrderCount.objects.filter(ambassador=OuterRef("pk"))
+        total = Coalesce(
+            Subquery(counter.values("order_count")), Value(0), output_field=IntegerField()
+        )
     else:
         counted = _selected(values["ambassador_id"], values["filters"]).order_by()
         total = Subquery(counted.annotate(n=CountAll()).values("n"))

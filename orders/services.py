@@ -10,9 +10,12 @@ import io
 from collections.abc import Iterable
 from typing import IO
 
+from django.db import connections, router, transaction
+
 from orders import csv_layout
 from orders.exports import iter_orders, iter_products, orders_for_export
 from orders.imports import OrderImporter, ProductImporter
+from orders.models import AmbassadorOrderCount
 from platform_api.bulk.batches import Listener, Rejected, Source, Totals, run_import
 from platform_api.bulk.exports import consistent_snapshot, write_json_lines
 
@@ -54,3 +57,21 @@ def orders_export(
             finally:
                 text.detach()
         return write_json_lines(out, orders)
+
+
+def order_counts_rebuild() -> int | None:
+    """Recount every ambassador's orders into `AmbassadorOrderCount` (after a load that skipped
+    triggers, e.g. `session_replication_role = replica`); how many counters were wrong, or None
+    where the database counts instead (not PostgreSQL).
+
+    Writes to the orders wait while it runs (SHARE ROW EXCLUSIVE lock); reads go on.
+    """
+    alias = router.db_for_write(AmbassadorOrderCount)
+    connection = connections[alias]
+    if connection.vendor != "postgresql":
+        return None
+    with transaction.atomic(using=alias), connection.cursor() as cursor:
+        # The function is the migration's (orders/migrations/0003_ambassador_order_count.py).
+        cursor.execute("SELECT orders_order_count_rebuild()")
+        (corrected,) = cursor.fetchone()
+    return int(corrected)

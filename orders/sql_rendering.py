@@ -5,9 +5,10 @@ Why the SQL is shaped this way (measured on the benchmark's 2-core machine, see 
 - ONE statement builds the whole page's JSON. Python then neither builds rows nor serialises them:
   the text is wrapped in an `orjson.Fragment` and spliced into Laravel's envelope as it is. That is
   what brought the service close to PostgreSQL's own floor; per-row Python work did not.
-- The same statement checks that the caller may see the ambassador and counts its orders (the
-  selector's compiled count, in a CTE), and that count bounds the page's LIMIT: one round trip
-  per request instead of two, and a page past the end is `LIMIT 0`, which reads nothing.
+- The same statement checks that the caller may see the ambassador and finds the total (the
+  selector's compiled query, in a CTE: the trigger-kept counter when unfiltered, a count when
+  filtered), and that total bounds the page's LIMIT: one round trip per request instead of two,
+  and a page past the end is `LIMIT 0`, which reads nothing.
 - A deferred join. The page's ids are paged first — the selector's own filtered and ordered
   query, compiled by Django once per sort and filter shape (`OrderSelection.ids_sql`, with
   the page's bounds as parameters), so filters and sort stay defined in one place — which walks
