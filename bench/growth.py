@@ -4,9 +4,9 @@ For each scale (`--growth-scales 1,5`: the databases `bench` and `bench_s5`, see
 loaded by `generate.py --scale N` when missing), for an ordinary ambassador (a random one of
 2..1001, ~20 orders at any scale) and the whale (100,000 orders x scale), page 1 at per_page 1,
 15 and 100: the service (gunicorn, wrk) and PostgreSQL's prepared floor (pgbench `-M prepared`,
-the same statement as run.py's), each once per point, alternating, `--growth-duration` seconds
-after `--warmup`. Reports requests/s and p99 latency (wrk's; the floor's from pgbench's
-per-transaction log) in RESULTS.md's "Growth" section and a plot, bench/growth.png.
+the same statement as run.py's), in turn, `--growth-duration` seconds after `--warmup`,
+`--growth-rounds` times (medians). Reports requests/s and p99 latency (wrk's; the floor's from
+pgbench's per-transaction log) in RESULTS.md's "Growth" section and a plot, bench/growth.png.
 """
 
 from __future__ import annotations
@@ -132,8 +132,6 @@ def measure(args: argparse.Namespace, pgbench: str) -> tuple[list[Point], list[s
             for per_page in PER_PAGES:
                 name = f"G{scale}_{who}_{per_page}"
                 sc = run.Scenario(name, f"{who}, page 1, per_page {per_page}", ambassador, per_page)
-                service = run.measure_http(sc, "platform", token, growth_args, "WARNING")
-                run.report_http(sc, "service", service)
                 query = run.floor_query(sc, ":aid" if ambassador is None else "1", sample=False)
                 setup = ""
                 if ambassador is None:
@@ -142,14 +140,20 @@ def measure(args: argparse.Namespace, pgbench: str) -> tuple[list[Point], list[s
                     )
                 script = OUT / f"pgbench_{name}.sql"
                 script.write_text(query.pgbench_script(setup))
-                floor_p99(pgbench, script, url, args, args.warmup, name)  # warm-up
-                tps, p99, done, failed = floor_p99(
-                    pgbench, script, url, args, args.growth_duration, name
+                services, floors = [], []
+                for number in range(1, args.growth_rounds + 1):
+                    services.append(run.measure_http(sc, "platform", token, growth_args, "WARNING"))
+                    run.report_http(sc, f"service#{number}", services[-1])
+                    floor_p99(pgbench, script, url, args, args.warmup, name)  # warm-up
+                    tps, p99, done, failed = floor_p99(
+                        pgbench, script, url, args, args.growth_duration, name
+                    )
+                    floors.append(run.Load(rps=tps, p99_ms=p99, requests=done, errors=failed))
+                    run.report_floor(sc, f"prepared#{number}", floors[-1])
+                    print(f"{name} floor p99 {run.fmt(p99, 1)} ms", flush=True)
+                points.append(
+                    Point(scale, who, per_page, run.median_load(services), run.median_load(floors))
                 )
-                floor = run.Load(rps=tps, p99_ms=p99, requests=done, errors=failed)
-                run.report_floor(sc, "prepared", floor)
-                print(f"{name} floor p99 {run.fmt(p99, 1)} ms", flush=True)
-                points.append(Point(scale, who, per_page, service, floor))
     return points, notes
 
 
@@ -171,7 +175,8 @@ def report(points: list[Point], notes: list[str], args: argparse.Namespace) -> l
     lines = [
         f"wrk {args.threads} threads x {args.connections} connections, pgbench -M prepared "
         f"-c {args.connections} -j {args.threads}; {args.growth_duration} s per measurement "
-        f"after {args.warmup} s of warm-up, one measurement per point, service and floor in turn; "
+        f"after {args.warmup} s of warm-up, {args.growth_rounds} round(s) per point, service and "
+        "floor in turn (medians); "
         f"gunicorn {args.workers} {args.worker_class} workers. Page 1 of an ordinary ambassador "
         "(random 2..1001, ~20 orders at every scale) and of the whale; unfiltered, so the total "
         "is the trigger-kept counter (docs/scaling.md). The floor's p99 is from pgbench's "
@@ -219,6 +224,7 @@ def plot(points: list[Point], path: Path = PLOT) -> None:
     scales = sorted({point.scale for point in points})
     figure, axes = plt.subplots(2, 2, figsize=(11, 8), sharex=True)
     styles = ["-", "--", ":", "-."]
+    markers = ["o", "s", "^", "D"]
     for column, metric in enumerate(("rps", "p99_ms")):
         for row, who in enumerate(("ordinary", "whale")):
             axis = axes[row][column]
@@ -238,7 +244,7 @@ def plot(points: list[Point], path: Path = PLOT) -> None:
                         ys,
                         styles[index % len(styles)],
                         color=color,
-                        marker="o",
+                        marker=markers[index % len(markers)],
                         label=label,
                     )
             axis.set_xscale("log")

@@ -910,6 +910,12 @@ def main() -> None:
         "--growth-duration", type=int, default=10, help="seconds per --growth measurement"
     )
     parser.add_argument(
+        "--growth-rounds",
+        type=int,
+        default=1,
+        help="--growth measurements per point, service and floor alternating (medians)",
+    )
+    parser.add_argument(
         "--pgbouncer",
         action="store_true",
         help="the service reaches PostgreSQL through Debian's PgBouncer in transaction mode "
