@@ -2,8 +2,10 @@
 
 What a DRF tutorial would write: nested ModelSerializers, `select_related`/`prefetch_related`,
 a generic ListAPIView, DRF's stock JSONRenderer, COUNT(*) then the page through the ORM (the
-buyer joined before OFFSET). It answers the same JSON as the service — same keys, order, types
-and values — which `run.py` checks before measuring. It reuses the service's authentication,
+buyer joined before OFFSET). It answers the same bytes as the service — same keys, order, types
+and values, written as PHP's `json_encode` writes them (`platform_api.php_json`: the stock
+renderer's output with PHP's escapes, as the service's orjson output gets them) — which
+`run.py` checks before measuring. It reuses the service's authentication,
 permission, query parsing, filters and Laravel envelope, so that only the data path differs.
 
 Mounted at /api/v2/baseline/ambassadors/{id}/orders by `bench.urls` only.
@@ -11,6 +13,7 @@ Mounted at /api/v2/baseline/ambassadors/{id}/orders by `bench.urls` only.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
@@ -28,6 +31,7 @@ from orders.selectors import select_ambassador_orders
 from platform_api.ids import parse_id
 from platform_api.pagination import LaravelPagination
 from platform_api.permissions import CanReadAmbassador, caller_token
+from platform_api.php_json import php_json_escape
 from platform_api.php_query import parse_str, raw_query_string
 
 UTC_SECONDS = "%Y-%m-%dT%H:%M:%SZ"
@@ -194,13 +198,26 @@ class BaselinePagination(LaravelPagination):
         return list(super().paginate_queryset(queryset, request, view, per_page=query.per_page))
 
 
+class PhpBytesJSONRenderer(JSONRenderer):
+    """DRF's stock JSON, then PHP's escapes (`\\/`, `\\uXXXX`): the bytes the service answers,
+    so that the runner's byte check compares like with like."""
+
+    def render(
+        self,
+        data: Any,
+        accepted_media_type: str | None = None,
+        renderer_context: Mapping[str, Any] | None = None,
+    ) -> bytes:
+        return php_json_escape(super().render(data, accepted_media_type, renderer_context))
+
+
 class BaselineAmbassadorOrders(generics.ListAPIView[Order]):
     """GET the ambassador's orders, newest first, the textbook way."""
 
     serializer_class = OrderSerializer
     pagination_class = BaselinePagination
     permission_classes = [CanReadAmbassador]
-    renderer_classes = [JSONRenderer]
+    renderer_classes = [PhpBytesJSONRenderer]
 
     @property
     def path_id(self) -> int | None:

@@ -260,7 +260,8 @@ def check(row: Row, base: str, token: str, sample_id: int) -> None:
         return
     _, baseline_raw = http_get(base + sc.path("baseline", ambassador), token)
     row.baseline_bytes = len(baseline_raw)
-    swapped = baseline_raw.replace(b"/api/v2/baseline/", b"/api/v2/platform/")
+    # Both write PHP's bytes: the URLs' slashes are escaped (`\/`).
+    swapped = baseline_raw.replace(b"\\/api\\/v2\\/baseline\\/", b"\\/api\\/v2\\/platform\\/")
     if swapped == service_raw:
         row.same_json = "byte-identical (after /baseline/ → /platform/ in URLs)"
     else:

@@ -25,10 +25,18 @@ import weakref
 from typing import Any
 
 import psycopg
+import psycopg._queries
 from django.db.backends.postgresql import base
 from psycopg import pq
 
 from platform_api import pooler
+
+# psycopg turns a query's `%s` placeholders into `$n` once per distinct text (an LRU cache of
+# 128), but only for texts up to 4 KB, a guard against caching huge one-off statements: the
+# orders page's one statement is longer, so it was parsed again on every request (5-6% of an
+# S1 or S4 request's instructions; docs/scaling.md, "The request path"). Statements with more
+# than 50 parameters (bulk writes) stay uncached by psycopg's other limit.
+psycopg._queries.MAX_CACHED_STATEMENT_LENGTH = 32 * 1024
 
 # With psycopg's pool a physical connection serves many Django connections: decided once each.
 _MODES: weakref.WeakKeyDictionary[psycopg.Connection[Any], pooler.PoolerMode] = (

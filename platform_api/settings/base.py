@@ -46,12 +46,16 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "platform_api.request_log.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # The Bearer API's requests skip from here to ApiShortcutEnd: these serve the admin and the
+    # docs (browser sessions, cookies, forms, static files); platform_api/api_path.py.
+    "platform_api.api_path.ApiShortcut",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "platform_api.api_path.ApiShortcutEnd",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "platform_api.errors.DatabaseUnavailableMiddleware",
     "platform_api.statement_timeout.StatementTimeoutMiddleware",

@@ -12,6 +12,8 @@ from django.db import connection, connections
 from django.db.backends.postgresql import base as django_postgresql
 
 from platform_api.postgresql.base import DatabaseWrapper
+from tests.conftest import bearer
+from tests.factories import AmbassadorFactory, ApiTokenFactory, OrderFactory
 
 pytestmark = [
     pytest.mark.postgres,
@@ -100,3 +102,20 @@ def test_inside_a_transaction_the_server_is_asked(wrapper):
 def test_a_closed_connection_is_not_usable(wrapper):
     wrapper.connection.close()
     assert wrapper.is_usable() is False
+
+
+def test_the_orders_page_statement_is_parsed_once_not_per_request(client):
+    # psycopg caches its placeholder conversion for texts up to a length: the page's one
+    # statement must fit, or every request parses it again.
+    token = ApiTokenFactory()
+    ambassador: Any = AmbassadorFactory(brand=token.brand)
+    OrderFactory(ambassador=ambassador)
+    url = f"/api/v2/platform/ambassadors/{ambassador.pk}/orders"
+    url += "?filter[placed_between]=2024-01-01,2024-12-31"
+    client.get(url, **bearer(token))
+
+    with mock.patch("psycopg._queries._query2pg_nocache") as uncached:
+        response = client.get(url, **bearer(token))
+
+    assert response.status_code == 200
+    assert uncached.call_count == 0
