@@ -6,7 +6,8 @@
 -- the same order on every run. Values are anchored at a fixed instant (not now()), so two loads
 -- with the same seed are identical.
 --
--- Shape: 2 brands; 20,000 ambassadors (ids 1..10000 brand 1, 10001..20000 brand 2; gender,
+-- Shape at scale 1 (generate.py --scale N multiplies the numbers of ambassadors per brand,
+-- products and orders by N): 2 brands; 20,000 ambassadors (ids 1..10000 brand 1, 10001..20000 brand 2; gender,
 -- gamification score, 40% referred by an earlier ambassador of their brand);
 -- 20,000 products with 4 images each (en_GB, fr_FR, es_ES, de_DE); 500,000 orders over two years
 -- (id order follows time, as in a live shop): every 5th order is credited to the whale
@@ -39,7 +40,7 @@ INSERT INTO ambassadors_ambassador (
     gamification_score, id_referrer)
 SELECT
     a.id,
-    CASE WHEN a.id <= 10000 THEN 1 ELSE 2 END,
+    CASE WHEN a.id <= :brand_size THEN 1 ELSE 2 END,
     CASE WHEN a.anonymized THEN '' WHEN a.r1 < 0.7
          THEN 'https://cdn.example.com/avatars/' || a.id || '.jpg' ELSE '' END,
     CASE WHEN a.anonymized THEN '' ELSE a.first END,
@@ -60,8 +61,8 @@ SELECT
     CASE WHEN a.anonymized OR a.r1 > 0.9 THEN '' WHEN a.r5 < 0.55 THEN 'female' ELSE 'male' END,
     CASE WHEN a.r4 < 0.3 THEN 0 ELSE (a.id * 7919) % 5001 END,
     -- Four in ten are referred by an earlier ambassador of their brand.
-    CASE WHEN a.r2 >= 0.6 AND (a.id - 1) % 10000 > 0
-         THEN ((a.id - 1) / 10000) * 10000 + 1 + (a.id * 31) % ((a.id - 1) % 10000) END
+    CASE WHEN a.r2 >= 0.6 AND (a.id - 1) % :brand_size > 0
+         THEN ((a.id - 1) / :brand_size) * :brand_size + 1 + (a.id * 31) % ((a.id - 1) % :brand_size) END
 FROM (
     SELECT id,
            (ARRAY['Alice','Bruno','Chloé','David','Emma','Farid','Giulia','Hugo','Inès','Jonas',
@@ -74,7 +75,7 @@ FROM (
            random() AS r1, random() AS r2, random() AS r3, random() AS r4, random() AS r5,
            date_trunc('second', timestamptz '2023-01-01 00:00:00+00' + random() * interval '900 days') AS joined,
            date_trunc('second', timestamptz '2025-06-30 23:59:59+00' - random() * interval '120 days') AS last_action
-    FROM generate_series(1, 20000) AS id
+    FROM generate_series(1, :ambassadors) AS id
 ) AS a;
 
 -- step: products
@@ -113,14 +114,14 @@ FROM (
                AS discount,
            floor(random() * 500)::int AS stock,
            random() AS r1, random() AS r2, random() AS r3, random() AS r4, random() AS r5
-    FROM generate_series(1, 20000) AS id
+    FROM generate_series(1, :products) AS id
 ) AS p;
 
 -- step: product images
 INSERT INTO orders_i18ncontent (id_i18n_content, id_product, lang, content)
 SELECT (p.id - 1) * 4 + l.n, p.id, l.lang,
        'https://cdn.example.com/products/' || p.id || '/' || l.lang || '.jpg'
-FROM generate_series(1, 20000) AS p(id)
+FROM generate_series(1, :products) AS p(id)
 CROSS JOIN (VALUES (1, 'en_GB'), (2, 'fr_FR'), (3, 'es_ES'), (4, 'de_DE')) AS l(n, lang)
 ORDER BY p.id, l.n;
 
@@ -144,16 +145,16 @@ END $$;
 -- The lines are drawn before the orders so that an order's total is the sum of its lines.
 CREATE TEMPORARY TABLE bench_order_seed AS
 SELECT g AS id_order,
-       CASE WHEN g % 5 = 0 THEN 1 ELSE 2 + floor(random() * 19999)::int END AS id_ambassador,
+       CASE WHEN g % 5 = 0 THEN 1 ELSE 2 + floor(random() * (:ambassadors - 1))::int END AS id_ambassador,
        1 + floor(random() * 5)::int AS n_lines,
        (ARRAY['EUR','EUR','EUR','EUR','EUR','EUR','GBP','GBP','USD','CHF'])
            [1 + floor(random() * 10)::int] AS currency,
        -- Orders arrive over two years in id order, with up to an hour of jitter.
        date_trunc('second', timestamptz '2023-07-01 00:00:00+00'
-           + (g / 500000.0) * interval '730 days' + random() * interval '1 hour') AS date_order,
+           + (g / :orders.0) * interval '730 days' + random() * interval '1 hour') AS date_order,
        random() AS r1, random() AS r2, random() AS r3, random() AS r4, random() AS r5,
        random() AS r6, random() AS r7
-FROM generate_series(1, 500000) AS g;
+FROM generate_series(1, :orders) AS g;
 
 -- step: order lines (temporary)
 CREATE TEMPORARY TABLE bench_line_seed AS
@@ -161,7 +162,7 @@ SELECT row_number() OVER (ORDER BY o.id_order, l.n) AS id_order_product,
        o.id_order, l.id_product, l.quantity, o.currency
 FROM bench_order_seed AS o
 CROSS JOIN LATERAL (
-    SELECT n, 1 + floor(random() * 20000)::int AS id_product,
+    SELECT n, 1 + floor(random() * :products)::int AS id_product,
            CASE WHEN random() < 0.7 THEN 1 ELSE 2 + floor(random() * 3)::int END AS quantity
     FROM generate_series(1, o.n_lines) AS n
 ) AS l;
@@ -205,8 +206,8 @@ JOIN (SELECT id_order, sum(p.price * l.quantity) AS total
       GROUP BY id_order) AS t USING (id_order)
 -- Another ambassador of the same brand (brand 1 is 1..10000, brand 2 is 10001..20000).
 CROSS JOIN LATERAL (
-    SELECT ((o.id_ambassador - 1) / 10000) * 10000
-           + ((o.id_ambassador - 1) % 10000 + 1 + floor(o.r7 * 9999)::int) % 10000 + 1 AS id_buyer
+    SELECT ((o.id_ambassador - 1) / :brand_size) * :brand_size
+           + ((o.id_ambassador - 1) % :brand_size + 1 + floor(o.r7 * (:brand_size - 1))::int) % :brand_size + 1 AS id_buyer
 ) AS b
 ORDER BY o.id_order;
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
@@ -16,8 +17,14 @@ PYTHON = ROOT / ".venv" / "bin" / "python"
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/bench"
 
 
-def database_url() -> str:
-    return os.environ.get("BENCH_DATABASE_URL") or DEFAULT_DATABASE_URL
+def database_url(scale: int = 1) -> str:
+    """The bench database: BENCH_DATABASE_URL's at scale 1; a larger `generate.py --scale N`
+    has its own, named with `_sN` after it (`bench` -> `bench_s5`)."""
+    url = os.environ.get("BENCH_DATABASE_URL") or DEFAULT_DATABASE_URL
+    if scale == 1:
+        return url
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=f"{parts.path.rstrip('/')}_s{scale}"))
 
 
 def bench_env(*, log_level: str = "WARNING", database: str | None = None) -> dict[str, str]:

@@ -140,12 +140,17 @@ def ensure_tools() -> str:
 
 
 def database_ready(url: str) -> bool:
+    """The whale's orders are there, and so is its counter (a database loaded before the
+    counter's migration is loaded again: generate.py migrates first)."""
     try:
         with psycopg.connect(url, connect_timeout=5) as conn:
             row = conn.execute(
-                "SELECT count(*) FROM orders_order WHERE id_ambassador = %s", [WHALE_ID]
+                "SELECT (SELECT count(*) FROM orders_order WHERE id_ambassador = %s),"
+                " (SELECT order_count FROM orders_ambassador_order_count"
+                " WHERE id_ambassador = %s)",
+                [WHALE_ID, WHALE_ID],
             ).fetchone()
-            return bool(row and row[0] == 100_000)
+            return bool(row and row[0] == row[1] == 100_000)
     except psycopg.Error:
         return False
 
@@ -719,11 +724,14 @@ def soak(args: argparse.Namespace, token: str, seconds: int, connections: int) -
 
 def _kept_sections(results: Path) -> str:
     """Sections other benchmarks own (bench/import_*.py's, bench/admin_pages.py's, `--walk`,
-    `--targets proxy`), carried over a full run."""
+    `--targets proxy`, `--growth`, the counter's before/after), carried over a full run."""
     if not results.exists():
         return ""
     text = results.read_text()
-    owned = r"\n## (?:Bulk import|Proxy cost|Admin pages|Walk)[^\n]*\n.*?(?=\n## |\Z)"
+    owned = (
+        r"\n## (?:Bulk import|Proxy cost|Admin pages|Walk|Growth|Whale's total)[^\n]*\n"
+        r".*?(?=\n## |\Z)"
+    )
     return "".join(re.findall(owned, text, flags=re.DOTALL))
 
 
@@ -893,6 +901,27 @@ def main() -> None:
         "and add the comparison to the results",
     )
     parser.add_argument(
+        "--growth",
+        action="store_true",
+        help="only measure how cost grows (bench/growth.py): service and prepared floor at "
+        "per_page 1/15/100, ordinary ambassador and whale, on each --growth-scales database; "
+        "adds the Growth section and bench/growth.png",
+    )
+    parser.add_argument(
+        "--growth-scales",
+        default="1,5",
+        help="generate.py scales to measure (databases BENCH_DATABASE_URL's, then its _sN)",
+    )
+    parser.add_argument(
+        "--growth-duration", type=int, default=10, help="seconds per --growth measurement"
+    )
+    parser.add_argument(
+        "--growth-rounds",
+        type=int,
+        default=1,
+        help="--growth measurements per point, service and floor alternating (medians)",
+    )
+    parser.add_argument(
         "--pgbouncer",
         action="store_true",
         help="the service reaches PostgreSQL through Debian's PgBouncer in transaction mode "
@@ -926,6 +955,16 @@ def measure(args: argparse.Namespace, command: str) -> None:
     """Everything main() does once the service's database route is set up."""
     OUT.mkdir(exist_ok=True)
     pgbench = ensure_tools()
+    if args.growth:
+        from bench import growth
+
+        points, notes = growth.measure(args, pgbench)
+        lines = growth.report(points, notes, args)
+        growth.plot(points)
+        write_section(Path(args.results), "Growth", lines, command)
+        print("\n".join(lines))
+        print(f"\ngrowth written to {args.results} and {growth.PLOT}")
+        return
     url = database_url()
     if not database_ready(url):
         print("bench database missing or incomplete: loading it (bench/generate.py)…", flush=True)

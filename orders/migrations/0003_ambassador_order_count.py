@@ -5,8 +5,8 @@
 # EXCLUSIVE MODE` from its first statement to its commit: reads go on, writes to the orders
 # wait. The triggers start counting and the backfill counts every order under that one lock, so
 # no write can fall between them. The backfill is one index-only pass grouping orders by
-# ambassador: 0.3 s for 500,000 orders on the benchmark's 2-core machine (bench/RESULTS.md),
-# so expect writes to wait a few seconds per ten million orders. Run it when the write
+# ambassador: 0.1-0.3 s for 500,000 orders, 0.8-1.4 s for 2.5 million on the benchmark's
+# 2-core machine (bench/RESULTS.md), so expect writes to wait a few seconds per ten million. Run it when the write
 # traffic can wait that long (a deploy window), not during a bulk import.
 
 import django.db.models.deletion

@@ -221,7 +221,7 @@ def _read_ahead(chunks: Iterator[_Chunk]) -> Iterator[_Chunk]:
             yield item
     finally:
         stop.set()
-        reader.join(timeout=5)
+        reader.join(timeout=1)  # a reader blocked on an idle stdin is a daemon: left behind
 
 
 def _run(

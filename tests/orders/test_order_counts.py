@@ -18,9 +18,11 @@ from django.db import connection, transaction
 from django.db.utils import ProgrammingError
 
 from ambassadors.models import Ambassador
+from orders.exports import iter_orders, orders_for_export
 from orders.models import AmbassadorOrderCount, Order
 from orders.selectors import select_ambassador_orders, visible_ambassador_order_total
-from orders.services import order_counts_rebuild
+from orders.services import order_counts_rebuild, orders_import
+from tests.bulk import run_import
 from tests.factories import AmbassadorFactory, ApiTokenFactory, BrandFactory, OrderFactory
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -296,3 +298,26 @@ def test_concurrent_writers_and_rollbacks_keep_every_total_exact(shop):
         )
         total = visible_ambassador_order_total(token=token, ambassador_id=seller, orders=orders)
         assert total == Order.objects.filter(ambassador_id=seller).count()
+
+
+def test_a_bulk_import_keeps_the_counter_exact(people):
+    # given: orders exported, then deleted (the counter follows the deletes)
+    seller, other, third, buyer = people
+    for ambassador in (seller, seller, other):
+        OrderFactory(ambassador=ambassador, buyer=buyer)
+    records = list(iter_orders(orders_for_export()))
+    Order.objects.all().delete()
+    assert mismatches() == []
+
+    # when: a first load, a re-run, then a feed that re-credits one order and adds another
+    run_import(orders_import, records, batch_size=2)
+    assert (counter(seller), counter(other), mismatches()) == (2, 1, [])
+    run_import(orders_import, records, batch_size=2)
+    moved = {**records[0], "id_ambassador": third.pk}
+    added = {**records[2], "id_order": records[2]["id_order"] + 1000, "products": []}
+    totals, recorder = run_import(orders_import, [moved, added], batch_size=2)
+
+    # then
+    assert (totals.landed, recorder.rejects) == (2, [])
+    assert (counter(seller), counter(other), counter(third)) == (1, 2, 1)
+    assert mismatches() == []

@@ -16,7 +16,7 @@ class Command(BaseCommand):
         "(orders_ambassador_order_count). Run it after loading orders with triggers off "
         "(session_replication_role = replica, as bench/dataset.sql does); otherwise the counters "
         "are already exact and nothing changes. Writes to the orders wait while it runs (about "
-        "0.2 s per 500,000 orders); reads go on."
+        "half a second per million orders); reads go on."
     )
 
     def handle(self, *args: Any, **options: Any) -> None:
