@@ -140,12 +140,17 @@ def ensure_tools() -> str:
 
 
 def database_ready(url: str) -> bool:
+    """The whale's orders are there, and so is its counter (a database loaded before the
+    counter's migration is loaded again: generate.py migrates first)."""
     try:
         with psycopg.connect(url, connect_timeout=5) as conn:
             row = conn.execute(
-                "SELECT count(*) FROM orders_order WHERE id_ambassador = %s", [WHALE_ID]
+                "SELECT (SELECT count(*) FROM orders_order WHERE id_ambassador = %s),"
+                " (SELECT order_count FROM orders_ambassador_order_count"
+                " WHERE id_ambassador = %s)",
+                [WHALE_ID, WHALE_ID],
             ).fetchone()
-            return bool(row and row[0] == 100_000)
+            return bool(row and row[0] == row[1] == 100_000)
     except psycopg.Error:
         return False
 
