@@ -729,7 +729,8 @@ def _kept_sections(results: Path) -> str:
         return ""
     text = results.read_text()
     owned = (
-        r"\n## (?:Bulk import|Proxy cost|Admin pages|Walk|Growth|Whale's total)[^\n]*\n"
+        r"\n## (?:Bulk import|Proxy cost|Admin pages|Walk|Growth|Whale's total"
+        r"|Before and after)[^\n]*\n"
         r".*?(?=\n## |\Z)"
     )
     return "".join(re.findall(owned, text, flags=re.DOTALL))
