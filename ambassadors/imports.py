@@ -56,6 +56,8 @@ class AmbassadorRecord:
 class AmbassadorImporter:
     """Upsert ambassadors by `id_ambassador`; referrers must be known or earlier in the file."""
 
+    note = ""
+
     def __init__(self) -> None:
         self.rules = RowRules(Ambassador, FIELDS)
         self.stage = StagingTable("bulk_stage_ambassador", Ambassador, FIELDS)

@@ -75,6 +75,7 @@ class Reporter:
             self._say(
                 f"committed through line {totals.committed_through}: {totals.landed} landed "
                 f"({totals.written} written), {totals.rejected} rejected, {self._rate(totals)}"
+                f"{_how(totals)}"
             )
 
     def close(self, totals: Totals, *, interrupted: bool = False) -> str:
@@ -89,7 +90,7 @@ class Reporter:
         return (
             f"{self.label}: {state}: {totals.read} read, {totals.landed} landed "
             f"({totals.written} written, {totals.landed - totals.written} unchanged), "
-            f"{totals.rejected} rejected, {self._rate(totals)}"
+            f"{totals.rejected} rejected, {self._rate(totals)}{_how(totals)}"
         )
 
     def _rate(self, totals: Totals) -> str:
@@ -102,3 +103,9 @@ class Reporter:
         else:
             self.err.write(message + "\n")
             self.err.flush()
+
+
+def _how(totals: Totals) -> str:
+    """How the importer checked the records (orders: with or without the row triggers)."""
+    redone = f"; {totals.redone} batch(es) redone with the triggers" if totals.redone else ""
+    return f" ({totals.note}{redone})" if totals.note or redone else ""

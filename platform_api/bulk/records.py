@@ -26,24 +26,24 @@ class Keys:
     def __init__(self, required: Iterable[str], optional: Iterable[str] = ()) -> None:
         self.required = tuple(required)
         self.optional = tuple(optional)
-        self._required = frozenset(self.required)
-        self._allowed = frozenset(self.required + self.optional)
+        self.required_set = frozenset(self.required)
+        self.allowed = frozenset(self.required + self.optional)
 
     def fits(self, value: Mapping[str, Any]) -> bool:
         """No unknown key and no missing one (the check below says which)."""
         keys = value.keys()
-        return keys <= self._allowed and keys >= self._required
+        return keys <= self.allowed and keys >= self.required_set
 
     def check(self, value: Mapping[str, Any], what: str) -> None:
         """Refuse unknown keys and missing required ones, naming them."""
         keys = value.keys()
-        if keys - self._allowed:
-            unknown = [key for key in value if key not in self._allowed]
+        if keys - self.allowed:
+            unknown = [key for key in value if key not in self.allowed]
             raise Invalid(
                 f"{what}: unknown key(s) {', '.join(map(repr, unknown))}; "
                 f"expected {', '.join(self.required + self.optional)}"
             )
-        if not keys >= self._required:
+        if not keys >= self.required_set:
             missing = [key for key in self.required if key not in value]
             raise Invalid(f"{what}: missing key(s) {', '.join(map(repr, missing))}")
 

@@ -82,6 +82,7 @@ class FieldRule:
     max_length: int | None = None
     choices: frozenset[Any] | None = None
     bounds: tuple[int, int] | None = None  # an integer column's range (for `fast.py`)
+    digits: tuple[int, int] | None = None  # a decimal's (whole digits, places) (for `fast.py`)
 
     @cached_property
     def clean(self) -> Cleaner:
@@ -207,6 +208,13 @@ def field_rule(model: type[models.Model], name: str) -> FieldRule:
     max_length = getattr(field, "max_length", None) if clean_type is _clean_text else None
     choices = frozenset(value for value, _ in field.flatchoices) if field.choices else None
     bounds = _int_bounds(field) if isinstance(field, models.IntegerField) else None
+    digits = (
+        (field.max_digits - field.decimal_places, field.decimal_places)
+        if isinstance(field, models.DecimalField)
+        and field.max_digits is not None
+        and field.decimal_places is not None
+        else None
+    )
     return FieldRule(
         name=name,
         null=null,
@@ -214,6 +222,7 @@ def field_rule(model: type[models.Model], name: str) -> FieldRule:
         max_length=max_length,
         choices=choices,
         bounds=bounds,
+        digits=digits,
     )
 
 
@@ -237,6 +246,9 @@ class RowCheck:
     name: str
     attnames: frozenset[str]
     test: Test
+    # When the condition is a plain AND of comparisons, (attname, lookup, value) of each: what
+    # `fast.py` writes inline. None otherwise (then only `test` says).
+    leaves: tuple[tuple[str, str, Any], ...] | None = None
 
 
 def _leaf(model: type[models.Model], path: str, expected: Any) -> tuple[str, Test]:
@@ -277,13 +289,30 @@ def _compile_q(model: type[models.Model], q: Q) -> tuple[set[str], Test]:
     return attnames, test
 
 
+def _plain_leaves(model: type[models.Model], q: Q) -> tuple[tuple[str, str, Any], ...] | None:
+    if q.negated or q.connector != Q.AND:
+        return None
+    leaves = []
+    for child in q.children:
+        if isinstance(child, Q):
+            return None
+        path, expected = child  # type: ignore[misc]
+        name, _, lookup = path.partition("__")
+        if (lookup or "exact") not in _LOOKUPS:
+            return None
+        attname = model._meta.get_field(name).attname  # type: ignore[union-attr]
+        leaves.append((attname, lookup or "exact", expected))
+    return tuple(leaves)
+
+
 def row_checks(model: type[models.Model]) -> list[RowCheck]:
     """The model's CheckConstraints as Python tests."""
     checks = []
     for constraint in model._meta.constraints:
         if isinstance(constraint, models.CheckConstraint) and isinstance(constraint.condition, Q):
             attnames, test = _compile_q(model, constraint.condition)
-            checks.append(RowCheck(constraint.name, frozenset(attnames), test))
+            leaves = _plain_leaves(model, constraint.condition)
+            checks.append(RowCheck(constraint.name, frozenset(attnames), test, leaves))
     return checks
 
 

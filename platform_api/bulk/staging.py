@@ -99,6 +99,12 @@ class StagingTable:
                 ],
             )
 
+    def load_text(self, cursor: CursorWrapper, text: str) -> None:
+        """Append rows given as COPY text (PostgreSQL), one `write` for the whole batch."""
+        names = ", ".join(quote(name) for name in self.columns)
+        with cursor.cursor.copy(f"COPY {quote(self.name)} ({names}) FROM STDIN") as copy:
+            copy.write(text.encode())
+
     def _sqlite_adapters(self) -> list[Callable[[Any], Any] | None]:
         # Stored as the ORM stores them, so that the merge's comparisons and the API see the same
         # text: datetimes in UTC without offset, decimals as the backend writes them.
@@ -138,11 +144,10 @@ def distinct_from(left: str, right: str, columns: Sequence[str]) -> str:
     return " OR ".join(f"{left}.{quote(c)} IS NOT {right}.{quote(c)}" for c in columns)
 
 
-def upsert(cursor: CursorWrapper, stage: StagingTable) -> set[int]:
-    """Insert the staged rows, update those that differ, leave equal ones untouched.
+def upsert_sql(stage: StagingTable) -> str:
+    """SQL: insert the staged rows, update those that differ, leave equal ones untouched.
 
-    Returns the ids of the rows written. `date_update` and every other column are written as
-    staged: nothing is stamped here.
+    `date_update` and every other column are written as staged: nothing is stamped here.
     """
     model = stage.model
     table = quote(model._meta.db_table)
@@ -152,11 +157,17 @@ def upsert(cursor: CursorWrapper, stage: StagingTable) -> set[int]:
     changing = [c for c in targets if c != pk]
     assignments = ", ".join(f"{quote(c)} = excluded.{quote(c)}" for c in changing)
     # SQLite needs a WHERE in INSERT … SELECT … ON CONFLICT to parse the upsert.
-    cursor.execute(
+    return (
         f"INSERT INTO {table} ({names}) SELECT {names} FROM {quote(stage.name)} WHERE true "
         f"ON CONFLICT ({quote(pk)}) DO UPDATE SET {assignments} "
-        f"WHERE {distinct_from(table, 'excluded', changing)} RETURNING {quote(pk)}"
+        f"WHERE {distinct_from(table, 'excluded', changing)}"
     )
+
+
+def upsert(cursor: CursorWrapper, stage: StagingTable) -> set[int]:
+    """`upsert_sql`; the ids of the rows written."""
+    pk = column(stage.model, stage.model._meta.pk.name)
+    cursor.execute(f"{upsert_sql(stage)} RETURNING {quote(pk)}")
     return {row[0] for row in cursor.fetchall()}
 
 
