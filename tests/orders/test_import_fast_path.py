@@ -8,6 +8,7 @@ a role that may not skip them. Concurrent writers are real separate connections 
 
 from __future__ import annotations
 
+import io
 import os
 import secrets
 import subprocess
@@ -24,8 +25,9 @@ from django.db import connection
 from orders import imports, services
 from orders.exports import iter_orders, orders_for_export
 from orders.models import Order, OrderProduct, Product
-from platform_api.bulk.batches import RedoBatch
-from tests.bulk import json_lines, run_import
+from platform_api.bulk.batches import RedoBatch, read_json_lines
+from platform_api.bulk.batches import run_import as run_batches
+from tests.bulk import Recorder, json_lines, run_import
 from tests.factories import (
     AmbassadorFactory,
     BrandFactory,
@@ -328,3 +330,24 @@ def test_the_grant_on_the_parameter_lets_a_role_skip_them(shop, limited_role, tm
     assert done.stdout.rstrip().endswith(f"records/s ({FAST})")
     assert OrderProduct.objects.count() == 6
     assert (counter(shop["seller"]), counter(shop["other"]), mismatches()) == (2, 1, [])
+
+
+def test_an_order_the_database_refuses_is_isolated_not_redone(shop):
+    # given an importer that does not know the amount rule (as a new constraint would be)
+    records = shop["records"]
+    refused = {**records[1], "total_amount": -5}
+    importer = imports.OrderImporter()
+    importer.order_rules.checks = []
+    recorder = Recorder()
+
+    totals = run_batches(
+        read_json_lines(io.BytesIO(json_lines([records[0], refused, records[2]]))),
+        importer,
+        batch_size=10,
+        listener=recorder,
+    )
+
+    assert list(recorder.reasons) == [2]
+    assert "order_total_amount_gte_0" in recorder.reasons[2]
+    assert (totals.note, totals.redone, totals.landed) == (FAST, 0, 2)
+    assert mismatches() == []
