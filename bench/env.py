@@ -53,9 +53,12 @@ def bench_env(*, log_level: str = "WARNING", database: str | None = None) -> dic
             "RATE_LIMIT_KEY_PREFIX": "bench",
             "LOG_LEVEL": log_level,
             "PYTHONPATH": str(ROOT),
-            # As the image sets it (docker/Dockerfile): glibc arenas otherwise let worker
-            # memory creep under threads (bench/FAULT_AND_LOAD.md).
+            # As the image sets them (docker/Dockerfile): glibc arenas otherwise let worker
+            # memory creep under threads (bench/FAULT_AND_LOAD.md), and large pages' buffers
+            # come from the heap rather than fresh mmap pages (docs/scaling.md).
             "MALLOC_ARENA_MAX": env.get("MALLOC_ARENA_MAX", "2"),
+            "MALLOC_MMAP_THRESHOLD_": env.get("MALLOC_MMAP_THRESHOLD_", "4194304"),
+            "MALLOC_TRIM_THRESHOLD_": env.get("MALLOC_TRIM_THRESHOLD_", "33554432"),
         }
     )
     return env

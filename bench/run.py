@@ -35,6 +35,13 @@ import psycopg
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import fault, pgbouncer
+from bench.cpu_split import (
+    CpuShare,
+    CpuWindow,
+    database_backends,
+    pids_named,
+    process_group,
+)
 from bench.edge import nginx_in_front
 from bench.env import BENCH, OUT, PYTHON, bench_env, database_url
 from bench.floor import FloorAmbassadorsQuery, FloorQuery
@@ -91,6 +98,8 @@ class Load:
     requests: int = 0
     errors: int = 0
     note: str = ""
+    # CPU seconds per process group while it ran (bench/cpu_split.py).
+    cpu: CpuShare = field(default_factory=CpuShare)
 
 
 @dataclass
@@ -312,16 +321,26 @@ def measure_http(
     when wrk stops don't bias its requests/s.
     """
     log_name = f"gunicorn_{scenario.name}_{prefix}_{log_level.lower()}.log"
+    masters: list[int] = []
     with contextlib.ExitStack() as stack:
-        base = stack.enter_context(gunicorn(args, log_level, log_name))
+        base = stack.enter_context(gunicorn(args, log_level, log_name, on_start=masters))
+        groups = {
+            "server": lambda: process_group(masters[0]),
+            "postgres": lambda: database_backends(database_url()),
+            "redis": lambda: pids_named("redis-server"),
+            "client": lambda: pids_named("wrk"),
+        }
         if through_proxy:
             # The deployment's nginx (docker/nginx/) in front of the same gunicorn.
             base = stack.enter_context(nginx_in_front(base))
+            groups["proxy"] = lambda: pids_named("nginx")
         warm = run_wrk(base, scenario, prefix, token, args, args.warmup)
         drain(base, args.workers)
         latency_s = (warm.p50_ms or 0) / 1000 if warm.requests else float(args.warmup)
         duration = min(max(args.duration, math.ceil(10 * latency_s)), MAX_DURATION)
-        load = run_wrk(base, scenario, prefix, token, args, duration)
+        with CpuWindow(duration, groups) as window:
+            load = run_wrk(base, scenario, prefix, token, args, duration)
+        load.cpu = window.share
         if duration != args.duration:
             load.note = (load.note + f" measured {duration} s (slow target)").strip()
         return load
@@ -1087,7 +1106,14 @@ def measure_floor(
     pgbench: str, sc: Scenario, query: FloorQuery, mode: str, args: argparse.Namespace
 ) -> Load:
     run_pgbench(pgbench, sc, query, mode, args, args.warmup)
-    return run_pgbench(pgbench, sc, query, mode, args, args.duration)
+    groups = {
+        "postgres": lambda: database_backends(database_url()),
+        "client": lambda: pids_named("pgbench"),
+    }
+    with CpuWindow(args.duration, groups) as window:
+        load = run_pgbench(pgbench, sc, query, mode, args, args.duration)
+    load.cpu = window.share
+    return load
 
 
 def median_load(loads: list[Load]) -> Load:
@@ -1100,7 +1126,8 @@ def median_load(loads: list[Load]) -> Load:
 def report_http(sc: Scenario, label: str, load: Load) -> None:
     print(
         f"{sc.name} {label:<10} {load.rps:8.1f} rps  p50 {fmt(load.p50_ms, 1)} ms  "
-        f"p99 {fmt(load.p99_ms, 1)} ms  n {load.requests} errors {load.errors} {load.note}",
+        f"p99 {fmt(load.p99_ms, 1)} ms  n {load.requests} errors {load.errors} {load.note}"
+        f"{cpu_line(load)}",
         flush=True,
     )
 
@@ -1108,9 +1135,59 @@ def report_http(sc: Scenario, label: str, load: Load) -> None:
 def report_floor(sc: Scenario, label: str, load: Load) -> None:
     print(
         f"{sc.name} floor {label:<10} {load.rps:8.1f} tps  mean {fmt(load.p50_ms, 1)} ms  "
-        f"failed {load.errors} {load.note}",
+        f"failed {load.errors} {load.note}{cpu_line(load)}",
         flush=True,
     )
+
+
+def cpu_line(load: Load) -> str:
+    shares = load.cpu.per_request_ms(load.rps)
+    if not shares:
+        return ""
+    return "  CPU ms/req " + " ".join(f"{name} {value:.2f}" for name, value in shares.items())
+
+
+CPU_COLUMNS = ("server", "proxy", "postgres", "redis", "client", "other")
+
+
+def cpu_table(rows: list[Row]) -> list[str]:
+    """CPU milliseconds per request of each process group, for the service's median round and
+    the prepared floor, and the ratio that CPU alone allows: on cores that the service and
+    PostgreSQL share, requests/s is at most cores / CPU per request."""
+    out = [
+        "| scenario | target | rps | " + " | ".join(CPU_COLUMNS) + " | total without other |"
+        " service / prepared: CPU bound | measured |",
+        "|---|---|---|" + "---|" * len(CPU_COLUMNS) + "---|---|---|",
+    ]
+    for row in rows:
+        prepared = row.floor_prepared
+        floor_ms = prepared.cpu.total_ms(prepared.rps)
+        for label, load in (
+            ("service", row.service),
+            ("proxy", median_load(row.proxy_rounds)),
+            ("floor simple", row.floor_simple),
+            ("floor prepared", prepared),
+        ):
+            shares = load.cpu.per_request_ms(load.rps)
+            if not shares:
+                continue
+            total = load.cpu.total_ms(load.rps)
+            bound = measured = ""
+            if label in {"service", "proxy"} and floor_ms and total:
+                bound = f"{floor_ms / total:.2f}x"
+                measured = ratio(load.rps, prepared.rps)
+            cells = " | ".join(
+                fmt(shares[name], 2) if name in shares else "" for name in CPU_COLUMNS
+            )
+            out.append(
+                f"| {row.scenario.name} | {label} | {fmt(load.rps)} | {cells} | "
+                f"{fmt(total, 2)} | {bound} | {measured} |"
+            )
+    return out
+
+
+# Issue 16's targets: the service against PostgreSQL's prepared floor.
+PREPARED_TARGETS = {"S1": 0.65, "S4": 0.65, "S2": 0.95, "S3": 0.95}
 
 
 def verdicts(rows: list[Row]) -> list[str]:
@@ -1137,6 +1214,14 @@ def verdicts(rows: list[Row]) -> list[str]:
             lines.append(
                 f"- S6: the whale's page 1 costs {s1.service.rps / s.rps:.2f}x an ordinary "
                 "ambassador's (S1; target <= 1.5, issue 16): " + ("met" if ok else "NOT met")
+            )
+        target = PREPARED_TARGETS.get(name)
+        if target and row.floor_prepared.rps and s.rps:
+            got = s.rps / row.floor_prepared.rps
+            ok = got >= target and not (s.errors or row.floor_prepared.errors)
+            lines.append(
+                f"- {name}: service/floor (prepared) {got:.2f} (target >= {target}, issue 16): "
+                + ("met" if ok else "NOT met")
             )
         if row.service_queries is not None:
             ok = row.service_queries <= 4
@@ -1176,7 +1261,26 @@ def render(
     after = os.getloadavg()
     out.append(f"- load average after the run: {after[0]:.2f} {after[1]:.2f} {after[2]:.2f}")
     out += ["", "## Table", "", table(rows), ""]
-    out += ["Targets (issue 4; S5, the list: issue 13; S6: issue 16):", "", *verdicts(rows), ""]
+    out += [
+        "Targets (issue 4; S5, the list: issue 13; S6 and the prepared floor: issue 16):",
+        "",
+        *verdicts(rows),
+        "",
+    ]
+    out += [
+        "## CPU per request",
+        "",
+        "Milliseconds of CPU per request (per statement for the floor) of each process group, "
+        "read from /proc over each measurement but its first and last second "
+        "(`bench/cpu_split.py`): server = gunicorn's master and workers, postgres = the bench "
+        "database's backends, client = wrk or pgbench, other = the machine's remaining busy "
+        "time (other jobs, the kernel's threads; a quiet machine shows ~0). The CPU bound is "
+        "the prepared floor's total over the service's: with both saturating the same cores, "
+        "the ratio of requests/s the service can reach at most.",
+        "",
+        *cpu_table(rows),
+        "",
+    ]
     out += [
         "The database-restart drill and the 5-minute load at 32 connections (gunicorn with the",
         "image's configuration) are in [FAULT_AND_LOAD.md](FAULT_AND_LOAD.md): `bench/fault.py`,",
