@@ -138,26 +138,56 @@ def visible_page_sql(
         alias, token=token, ambassador_id=orders.ambassador_id, orders=orders
     )
     ids_sql, ids_params = orders.ids_sql(alias)
+    reversed_sql, reversed_params = orders.reversed().ids_sql(alias)
     # A page number can be any integer up to PHP's; past bigint, OFFSET would be an error.
     offset = min(Page(number=number, per_page=per_page, total=0).offset, PHP_INT_MAX)
-    params = [*visible_params, _online_since(now), *ids_params, per_page, offset, offset]
-    return _visible_page_statement(visible_sql, ids_sql), params
+    backward = [offset, offset]
+    params = [
+        *visible_params,
+        _online_since(now),
+        *backward,
+        *reversed_params,
+        per_page,
+        offset,
+        offset,
+        per_page,
+        *ids_params,
+        per_page,
+        offset,
+        offset,
+        *backward,
+    ]
+    return _visible_page_statement(visible_sql, ids_sql, reversed_sql), params
 
 
 @lru_cache(maxsize=512)
-def _visible_page_statement(visible_sql: str, ids_sql: str) -> str:
+def _visible_page_statement(visible_sql: str, ids_sql: str, reversed_sql: str) -> str:
     """The caller-visible total and the page's JSON in one statement (one round trip).
 
     `visible` holds the total, or no row when the caller may not see the ambassador: then the
     statement returns no row. The total also bounds the page's LIMIT: a page past the end is
     `LIMIT 0`, which PostgreSQL answers without reading the index, so a huge page number
     costs nothing, as when the total was known before the page was asked for.
+
+    A page in the second half (`offset > total / 2`, before the end) is read from the nearer
+    end: `reversed_sql` (every key's direction flipped, the exact reverse of the sort) skips
+    `total - offset - size` ids instead of `offset`, and the ids are put back in the sort's
+    order by their position, descending. Only the CASE branch taken runs (each ARRAY is an
+    InitPlan, evaluated when first needed); both bounds are parameters, so a prepared
+    statement serves every page.
     """
     head, tail = page_statement()
+    total = "(SELECT total FROM visible)"
+    backward = f"%s > {total} / 2 AND %s < {total}"
     return (
         f"WITH visible(total) AS MATERIALIZED ({visible_sql})"  # noqa: S608
-        f" SELECT visible.total, rendered.* FROM visible CROSS JOIN ({head}{ids_sql}"
-        " LIMIT least(%s, greatest((SELECT total FROM visible) - %s, 0)) OFFSET %s"
+        f" SELECT visible.total, rendered.* FROM visible CROSS JOIN ({head}"
+        f"SELECT ids.id FROM unnest(CASE WHEN {backward}"
+        f" THEN ARRAY({reversed_sql} LIMIT least(%s, {total} - %s)"
+        f" OFFSET greatest({total} - %s - %s, 0))"
+        f" ELSE ARRAY({ids_sql} LIMIT least(%s, greatest({total} - %s, 0)) OFFSET %s) END)"
+        " WITH ORDINALITY AS ids(id, position)"
+        f" ORDER BY CASE WHEN {backward} THEN -ids.position ELSE ids.position END"
         f"{tail}) AS rendered"
     )
 
