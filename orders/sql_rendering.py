@@ -138,30 +138,24 @@ def visible_page_sql(
         alias, token=token, ambassador_id=orders.ambassador_id, orders=orders
     )
     ids_sql, ids_params = orders.ids_sql(alias)
-    reversed_sql, reversed_params = orders.reversed().ids_sql(alias)
     # A page number can be any integer up to PHP's; past bigint, OFFSET would be an error.
     offset = min(Page(number=number, per_page=per_page, total=0).offset, PHP_INT_MAX)
-    backward = [offset, offset]
-    params = [
-        *visible_params,
-        _online_since(now),
+    head = [*visible_params, _online_since(now)]
+    forward = [*ids_params, per_page, offset, offset]
+    if offset == 0:
+        # Page 1 is never in the second half: no reversed query to plan.
+        return _visible_page_statement(visible_sql, ids_sql, None), [*head, *forward]
+    reversed_sql, reversed_params = orders.reversed().ids_sql(alias)
+    backward = [offset, offset, *reversed_params, per_page, offset, offset, per_page]
+    return _visible_page_statement(visible_sql, ids_sql, reversed_sql), [
+        *head,
         *backward,
-        *reversed_params,
-        per_page,
-        offset,
-        offset,
-        per_page,
-        *ids_params,
-        per_page,
-        offset,
-        offset,
-        *backward,
+        *forward,
     ]
-    return _visible_page_statement(visible_sql, ids_sql, reversed_sql), params
 
 
 @lru_cache(maxsize=512)
-def _visible_page_statement(visible_sql: str, ids_sql: str, reversed_sql: str) -> str:
+def _visible_page_statement(visible_sql: str, ids_sql: str, reversed_sql: str | None) -> str:
     """The caller-visible total and the page's JSON in one statement (one round trip).
 
     `visible` holds the total, or no row when the caller may not see the ambassador: then the
@@ -169,26 +163,26 @@ def _visible_page_statement(visible_sql: str, ids_sql: str, reversed_sql: str) -
     `LIMIT 0`, which PostgreSQL answers without reading the index, so a huge page number
     costs nothing, as when the total was known before the page was asked for.
 
-    A page in the second half (`offset > total / 2`, before the end) is read from the nearer
-    end: `reversed_sql` (every key's direction flipped, the exact reverse of the sort) skips
-    `total - offset - size` ids instead of `offset`, and the ids are put back in the sort's
-    order by their position, descending. Only the CASE branch taken runs (each ARRAY is an
-    InitPlan, evaluated when first needed); both bounds are parameters, so a prepared
-    statement serves every page.
+    With `reversed_sql` (the same ids with every key's direction flipped: the exact reverse),
+    a page in the second half (`offset > total / 2`, before the end) is read from the nearer
+    end: the reversed query skips `total - offset - size` ids instead of `offset`, and its ids
+    are put back in the sort's order by position, descending. Only the CASE branch taken runs
+    (each ARRAY is an InitPlan, evaluated when first needed); the bounds are parameters.
     """
     head, tail = page_statement()
     total = "(SELECT total FROM visible)"
-    backward = f"%s > {total} / 2 AND %s < {total}"
+    ids = f"ARRAY({ids_sql} LIMIT least(%s, greatest({total} - %s, 0)) OFFSET %s)"
+    if reversed_sql is not None:
+        ids = (
+            f"CASE WHEN %s > {total} / 2 AND %s < {total}"  # noqa: S608
+            " THEN ARRAY(SELECT nearer.id FROM unnest(ARRAY("
+            f"{reversed_sql} LIMIT least(%s, {total} - %s) OFFSET greatest({total} - %s - %s, 0)"
+            ")) WITH ORDINALITY AS nearer(id, position) ORDER BY nearer.position DESC)"
+            f" ELSE {ids} END"
+        )
     return (
         f"WITH visible(total) AS MATERIALIZED ({visible_sql})"  # noqa: S608
-        f" SELECT visible.total, rendered.* FROM visible CROSS JOIN ({head}"
-        f"SELECT ids.id FROM unnest(CASE WHEN {backward}"
-        f" THEN ARRAY({reversed_sql} LIMIT least(%s, {total} - %s)"
-        f" OFFSET greatest({total} - %s - %s, 0))"
-        f" ELSE ARRAY({ids_sql} LIMIT least(%s, greatest({total} - %s, 0)) OFFSET %s) END)"
-        " WITH ORDINALITY AS ids(id, position)"
-        f" ORDER BY CASE WHEN {backward} THEN -ids.position ELSE ids.position END"
-        f"{tail}) AS rendered"
+        f" SELECT visible.total, rendered.* FROM visible CROSS JOIN ({head}{ids}{tail}) AS rendered"
     )
 
 
@@ -201,8 +195,8 @@ def _online_since(now: datetime) -> datetime:
 
 @cache
 def page_statement() -> tuple[str, str]:
-    """The statement around the page-ids query: (head, tail); the head holds the one `%s`
-    (the online threshold), the ids query brings its own parameters."""
+    """The statement around the page's ids, an array expression: (head, tail); the head holds
+    the one `%s` (the online threshold), the ids bring their own parameters."""
     o, b, line, p, i = "o", "b", "l", "p", "i"
     col = column_sql
 
@@ -248,10 +242,10 @@ def page_statement() -> tuple[str, str]:
     head = (
         f"SELECT count(*), '[' || coalesce(string_agg({order},"  # noqa: S608
         f" ',' ORDER BY page.position), '')"
-        f" || ']' FROM unnest(ARRAY("
+        f" || ']' FROM unnest("
     )
     tail = (
-        f")) WITH ORDINALITY AS page(id, position)"  # noqa: S608
+        f") WITH ORDINALITY AS page(id, position)"  # noqa: S608
         f" JOIN {table_sql(Order)} {o} ON {o}.{col(Order, 'pk')} = page.id"
         f" JOIN {table_sql(Ambassador)} {b}"
         f" ON {b}.{col(Ambassador, 'pk')} = {o}.{col(Order, 'buyer')}"

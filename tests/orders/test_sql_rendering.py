@@ -354,15 +354,15 @@ def nodes(plan: dict, *, outside: str):
 
 
 def page_scans(sql: str, params: list) -> list[dict]:
-    """What each of the statement's two page-ids branches read: per Limit node outside the
-    total's CTE, its child (the ordered ids it pulls rows from; as many rows as it skipped and
-    kept, whatever the plan) and whether that child scans the index backward."""
+    """What each of the statement's page-ids queries read (page 1's statement has only the
+    forward one): per Limit node outside the total's CTE, how often its child ran, the rows it
+    handed over (as many as the LIMIT skipped and kept, whatever the plan) and whether it read
+    orders."""
     with connection.cursor() as cursor:
         cursor.execute(f"EXPLAIN (ANALYZE, FORMAT JSON) {sql}", params)
         [(explained,)] = cursor.fetchall()
     plan = (orjson.loads(explained) if isinstance(explained, str) else explained)[0]["Plan"]
     limits = [node for node in nodes(plan, outside="CTE visible") if node["Node Type"] == "Limit"]
-    assert len(limits) == 2, limits  # the forward branch and the reversed one
     return [
         {
             "loops": source["Actual Loops"],
@@ -399,7 +399,8 @@ def test_a_page_reads_from_the_nearer_end_and_past_the_end_reads_nothing(seller,
     )
     # when
     scans = page_scans(sql, params)
-    # then: one branch ran at most, and it read `walked` ids (the count is in the CTE)
+    # then: one query ran at most, and it read `walked` ids (the count is in the CTE)
+    assert len(scans) == (1 if number == 1 else 2), scans  # page 1 has no reversed query
     ran = [scan for scan in scans if scan["loops"] > 0 and scan["orders"]]
     assert sum(scan["rows"] for scan in ran) == walked, scans
     assert len(ran) == (1 if walked else 0), scans
