@@ -15,6 +15,13 @@ Why the SQL is shaped this way (measured on the benchmark's 2-core machine, see 
   the index (id_ambassador, date_order DESC, id_order DESC) without touching the heap rows it
   skips. Only the page's rows are then joined to their buyer, lines, products and images. Joining
   the buyer before the OFFSET made a deep page cost a heap and a buyer visit per skipped row.
+- A page in the second half reads from the nearer end: past page 1 the statement holds the ids
+  query twice in a `CASE` on the total, as written and with every ORDER BY key reversed
+  (`OrderSelection.reversed()`: the exact reverse, since the sort ends with the unique id and
+  no key is nullable or has a NULLS clause). When `offset > total / 2` the reversed one skips
+  `total - offset - size` ids and its ids are put back in order by position, descending: the
+  whale's last page reads 10 index entries instead of 100,000 (docs/scaling.md, "Deep pages").
+  Only the branch taken runs (each is an InitPlan); page 1 keeps the forward query alone.
 - `ARRAY(<page ids>)` keeps the ids in the page's order, and `unnest ... WITH ORDINALITY` numbers
   them, so the aggregate can order by position: the order is guaranteed, not a plan's accident.
 - Lines are aggregated per order in a LATERAL subquery (in line id order, over the index on
