@@ -504,22 +504,28 @@ def seller_client(seller):
 
 
 @postgres_only
-@pytest.mark.parametrize("per_page", [1, 100])
+# Page 1, page 2 (read forward) and page 30 of 31 (read from the end) at one per page.
+@pytest.mark.parametrize(
+    ("per_page", "page", "count"), [(1, 1, 1), (1, 2, 1), (1, 30, 1), (100, 1, 31)]
+)
 @pytest.mark.parametrize(
     "filters",
     [{}, {"filter[placed_between]": "2000-01-01,2100-12-31", "filter[currency]": "EUR,GBP,USD"}],
 )
 def test_endpoint_makes_two_queries_on_postgresql(
-    seller, seller_client, per_page, filters, django_assert_num_queries
+    seller, seller_client, per_page, page, count, filters, django_assert_num_queries
 ):
     # given: the token was used a moment ago (its first use records the time: one write)
     seller_client.get(ROUTE.format(id=seller.pk))
     # when / then: the token, then the ambassador's visibility, the count and the page's JSON
     with django_assert_num_queries(2):
-        response = seller_client.get(ROUTE.format(id=seller.pk), {"per_page": per_page, **filters})
+        response = seller_client.get(
+            ROUTE.format(id=seller.pk), {"per_page": per_page, "page": page, **filters}
+        )
     assert response.status_code == 200
     body = response.json()
-    assert len(body["data"]) == body["to"] - body["from"] + 1 == min(per_page, 31)
+    assert len(body["data"]) == body["to"] - body["from"] + 1 == count
+    assert body["from"] == (page - 1) * per_page + 1
 
 
 @postgres_only
@@ -530,6 +536,8 @@ def test_endpoint_makes_two_queries_on_postgresql(
         {"per_page": 100, "sort": "-total_amount"},
         {"filter[currency]": "USD", "per_page": 4, "page": 2},
         {"page": 99},
+        {"per_page": 4, "page": 7, "sort": "total_paid"},
+        {"per_page": 10, "page": 4},
     ],
 )
 def test_endpoint_answers_the_same_bytes_on_both_paths(seller, seller_client, monkeypatch, query):
