@@ -1,9 +1,9 @@
 """PostgreSQL's floor: the page's JSON built inside the database, for pgbench.
 
 One statement per page, as the endpoint sends: the total (with the ambassador's brand check)
-and the page, on the (id_ambassador, date_order DESC, id_order DESC) index. As in the service,
-an unfiltered total is the trigger-kept counter (orders_ambassador_order_count), a filtered
-one is counted. The page is a
+and the page, on the (id_ambassador, date_order DESC, id_order DESC) index, read from the nearer
+end (backward for a page in the second half). As in the service, an unfiltered total is the
+trigger-kept counter (orders_ambassador_order_count), a filtered one is counted. The page is a
 deferred join: the page's ids are found on the index first (OFFSET walks index entries only),
 and the wide rows, buyer, lines, products and images are joined for those ids alone. The JSON
 has the service's `data` keys, order, types and values (run.py checks it against the service);
@@ -104,6 +104,27 @@ class FloorQuery:
         )
 
     @property
+    def page(self) -> str:
+        """The page's ids and sort keys. A page in the second half is read from the nearer end,
+        as the service reads it (orders/sql_rendering.py): the index backward, skipping
+        `total - offset - limit`; the outer LIMIT drops what a short last page does not hold.
+        Page 1 has no second half to read."""
+        forward = f"""SELECT o.id_order, o.date_order FROM orders_order AS o
+    WHERE {self.where} AND (SELECT total FROM visible) > {self.offset}"""
+        if not self.offset:
+            return f"""{forward}
+    ORDER BY o.date_order DESC, o.id_order DESC
+    LIMIT {self.limit} OFFSET {self.offset}"""
+        return f"""({forward} AND {self.offset} <= (SELECT total FROM visible) / 2
+    ORDER BY o.date_order DESC, o.id_order DESC
+    LIMIT {self.limit} OFFSET {self.offset})
+    UNION ALL
+    (SELECT * FROM ({forward} AND {self.offset} > (SELECT total FROM visible) / 2
+    ORDER BY o.date_order ASC, o.id_order ASC LIMIT {self.limit}
+    OFFSET greatest((SELECT total FROM visible) - {self.offset} - {self.limit}, 0)
+    ) AS nearer LIMIT greatest((SELECT total FROM visible) - {self.offset}, 0))"""
+
+    @property
     def sql(self) -> str:
         """One statement, as the service sends it: a row (the total, the page's JSON), or no row
         when the brand may not see the ambassador. A page past the end reads no index entry: the
@@ -115,10 +136,7 @@ class FloorQuery:
     FROM ambassadors_ambassador AS a
     WHERE a.id_ambassador = {self.ambassador} AND a.brand_id = {self.brand_id}
 ), page AS MATERIALIZED (
-    SELECT o.id_order, o.date_order FROM orders_order AS o
-    WHERE {self.where} AND (SELECT total FROM visible) > {self.offset}
-    ORDER BY o.date_order DESC, o.id_order DESC
-    LIMIT {self.limit} OFFSET {self.offset}
+    {self.page}
 )
 SELECT visible.total, rendered.data FROM visible CROSS JOIN (
 SELECT coalesce(json_agg({ORDER} ORDER BY page.date_order DESC, page.id_order DESC), '[]') AS data

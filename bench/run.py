@@ -743,13 +743,14 @@ def soak(args: argparse.Namespace, token: str, seconds: int, connections: int) -
 
 def _kept_sections(results: Path) -> str:
     """Sections other benchmarks own (bench/import_*.py's, bench/admin_pages.py's, `--walk`,
-    `--targets proxy`, `--growth`, the counter's before/after), carried over a full run."""
+    `--targets proxy`, `--growth`, the counter's and the deep pages' before/after), carried over a
+    full run."""
     if not results.exists():
         return ""
     text = results.read_text()
     owned = (
         r"\n## (?:Bulk import|Proxy cost|Admin pages|Walk|Growth|Whale's total"
-        r"|Before and after)[^\n]*\n"
+        r"|Before and after|Deep pages)[^\n]*\n"
         r".*?(?=\n## |\Z)"
     )
     return "".join(re.findall(owned, text, flags=re.DOTALL))

@@ -164,8 +164,8 @@ def _cursor_page_statement(
     order = table_sql(Order)
     pk = column_sql(Order, "pk")
     shown = (
-        "SELECT shown.id FROM unnest((SELECT ids FROM fetched)[1:%s]) WITH ORDINALITY"  # noqa: S608
-        f" AS shown(id, position) ORDER BY shown.position {'ASC' if forward else 'DESC'}"
+        "ARRAY(SELECT shown.id FROM unnest((SELECT ids FROM fetched)[1:%s]) WITH ORDINALITY"  # noqa: S608
+        f" AS shown(id, position) ORDER BY shown.position {'ASC' if forward else 'DESC'})"
     )
     keys = [
         f"(SELECT k.{column_sql(Order, field)} FROM {order} k"  # noqa: S608

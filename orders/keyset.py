@@ -48,6 +48,12 @@ def fetch_ordering(ordering: tuple[str, ...], position: KeysetPosition | None) -
     """The order to read rows in: the sort itself, or every key reversed to read backwards."""
     if position is None or position.forward:
         return ordering
+    return reversed_ordering(ordering)
+
+
+def reversed_ordering(ordering: tuple[str, ...]) -> tuple[str, ...]:
+    """Every key's direction flipped: the exact reverse of a total order (the sort ends with
+    the unique id, and no key is nullable or given a NULLS clause)."""
     return tuple(name[1:] if name.startswith("-") else f"-{name}" for name in ordering)
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Hashable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from django.db import connections, router
@@ -13,7 +13,7 @@ from django.db.models.functions import Coalesce
 from ambassadors.models import Ambassador, ApiToken
 from ambassadors.selectors import audience_of, visible_ambassadors
 from orders.filters import OrderFilterSet, apply_order_filters
-from orders.keyset import KeysetPosition, fetch_ordering, keyset_filter
+from orders.keyset import KeysetPosition, fetch_ordering, keyset_filter, reversed_ordering
 from orders.models import AmbassadorOrderCount, Order
 from platform_api.compiled_sql import CompiledQueryFamily
 from platform_api.filters import cleaned_filters
@@ -46,6 +46,11 @@ class OrderSelection:
             key=self.ordering,
             values={"ambassador_id": self.ambassador_id, "filters": self.filters},
         )
+
+    def reversed(self) -> OrderSelection:
+        """The same orders in the exact reverse order: what a page near the end reads, from the
+        nearer end of the index."""
+        return replace(self, ordering=reversed_ordering(self.ordering))
 
     def keyset(self, position: KeysetPosition | None) -> QuerySet[Order]:
         """The orders past a cursor's `position` (all of them for None), in reading order: the

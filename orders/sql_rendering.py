@@ -15,6 +15,13 @@ Why the SQL is shaped this way (measured on the benchmark's 2-core machine, see 
   the index (id_ambassador, date_order DESC, id_order DESC) without touching the heap rows it
   skips. Only the page's rows are then joined to their buyer, lines, products and images. Joining
   the buyer before the OFFSET made a deep page cost a heap and a buyer visit per skipped row.
+- A page in the second half reads from the nearer end: past page 1 the statement holds the ids
+  query twice in a `CASE` on the total, as written and with every ORDER BY key reversed
+  (`OrderSelection.reversed()`: the exact reverse, since the sort ends with the unique id and
+  no key is nullable or has a NULLS clause). When `offset > total / 2` the reversed one skips
+  `total - offset - size` ids and its ids are put back in order by position, descending: the
+  whale's last page reads 10 index entries instead of 100,000 (docs/scaling.md, "Deep pages").
+  Only the branch taken runs (each is an InitPlan); page 1 keeps the forward query alone.
 - `ARRAY(<page ids>)` keeps the ids in the page's order, and `unnest ... WITH ORDINALITY` numbers
   them, so the aggregate can order by position: the order is guaranteed, not a plan's accident.
 - Lines are aggregated per order in a LATERAL subquery (in line id order, over the index on
@@ -140,25 +147,49 @@ def visible_page_sql(
     ids_sql, ids_params = orders.ids_sql(alias)
     # A page number can be any integer up to PHP's; past bigint, OFFSET would be an error.
     offset = min(Page(number=number, per_page=per_page, total=0).offset, PHP_INT_MAX)
-    params = [*visible_params, _online_since(now), *ids_params, per_page, offset, offset]
-    return _visible_page_statement(visible_sql, ids_sql), params
+    head = [*visible_params, _online_since(now)]
+    forward = [*ids_params, per_page, offset, offset]
+    if offset == 0:
+        # Page 1 is never in the second half: no reversed query to plan.
+        return _visible_page_statement(visible_sql, ids_sql, None), [*head, *forward]
+    reversed_sql, reversed_params = orders.reversed().ids_sql(alias)
+    backward = [offset, offset, *reversed_params, per_page, offset, offset, per_page]
+    return _visible_page_statement(visible_sql, ids_sql, reversed_sql), [
+        *head,
+        *backward,
+        *forward,
+    ]
 
 
 @lru_cache(maxsize=512)
-def _visible_page_statement(visible_sql: str, ids_sql: str) -> str:
+def _visible_page_statement(visible_sql: str, ids_sql: str, reversed_sql: str | None) -> str:
     """The caller-visible total and the page's JSON in one statement (one round trip).
 
     `visible` holds the total, or no row when the caller may not see the ambassador: then the
     statement returns no row. The total also bounds the page's LIMIT: a page past the end is
     `LIMIT 0`, which PostgreSQL answers without reading the index, so a huge page number
     costs nothing, as when the total was known before the page was asked for.
+
+    With `reversed_sql` (the same ids with every key's direction flipped: the exact reverse),
+    a page in the second half (`offset > total / 2`, before the end) is read from the nearer
+    end: the reversed query skips `total - offset - size` ids instead of `offset`, and its ids
+    are put back in the sort's order by position, descending. Only the CASE branch taken runs
+    (each ARRAY is an InitPlan, evaluated when first needed); the bounds are parameters.
     """
     head, tail = page_statement()
+    total = "(SELECT total FROM visible)"
+    ids = f"ARRAY({ids_sql} LIMIT least(%s, greatest({total} - %s, 0)) OFFSET %s)"
+    if reversed_sql is not None:
+        ids = (
+            f"CASE WHEN %s > {total} / 2 AND %s < {total}"  # noqa: S608
+            " THEN ARRAY(SELECT nearer.id FROM unnest(ARRAY("
+            f"{reversed_sql} LIMIT least(%s, {total} - %s) OFFSET greatest({total} - %s - %s, 0)"
+            ")) WITH ORDINALITY AS nearer(id, position) ORDER BY nearer.position DESC)"
+            f" ELSE {ids} END"
+        )
     return (
         f"WITH visible(total) AS MATERIALIZED ({visible_sql})"  # noqa: S608
-        f" SELECT visible.total, rendered.* FROM visible CROSS JOIN ({head}{ids_sql}"
-        " LIMIT least(%s, greatest((SELECT total FROM visible) - %s, 0)) OFFSET %s"
-        f"{tail}) AS rendered"
+        f" SELECT visible.total, rendered.* FROM visible CROSS JOIN ({head}{ids}{tail}) AS rendered"
     )
 
 
@@ -171,8 +202,8 @@ def _online_since(now: datetime) -> datetime:
 
 @cache
 def page_statement() -> tuple[str, str]:
-    """The statement around the page-ids query: (head, tail); the head holds the one `%s`
-    (the online threshold), the ids query brings its own parameters."""
+    """The statement around the page's ids, an array expression: (head, tail); the head holds
+    the one `%s` (the online threshold), the ids bring their own parameters."""
     o, b, line, p, i = "o", "b", "l", "p", "i"
     col = column_sql
 
@@ -218,10 +249,10 @@ def page_statement() -> tuple[str, str]:
     head = (
         f"SELECT count(*), '[' || coalesce(string_agg({order},"  # noqa: S608
         f" ',' ORDER BY page.position), '')"
-        f" || ']' FROM unnest(ARRAY("
+        f" || ']' FROM unnest("
     )
     tail = (
-        f")) WITH ORDINALITY AS page(id, position)"  # noqa: S608
+        f") WITH ORDINALITY AS page(id, position)"  # noqa: S608
         f" JOIN {table_sql(Order)} {o} ON {o}.{col(Order, 'pk')} = page.id"
         f" JOIN {table_sql(Ambassador)} {b}"
         f" ON {b}.{col(Ambassador, 'pk')} = {o}.{col(Order, 'buyer')}"

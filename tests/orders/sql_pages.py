@@ -25,7 +25,7 @@ def render_orders_page_sql(page: QuerySet[Order], *, now: datetime, using: str) 
     head, tail = page_statement()
     online_since = now - timedelta(seconds=ONLINE_WINDOW_SECONDS)
     with connections[using].cursor() as cursor:
-        cursor.execute(head + ids_sql + tail, (online_since, *ids_params))
+        cursor.execute(f"{head}ARRAY({ids_sql}){tail}", (online_since, *ids_params))
         row = cursor.fetchone()
     assert row is not None  # an aggregate without GROUP BY always returns one row
     item_count, data = row

@@ -8,7 +8,7 @@ import pytest
 from django.db import connection
 
 from orders.models import Order
-from orders.query import read_orders_query
+from orders.query import ORDER_PARAMETERS, read_orders_query
 from orders.selectors import select_ambassador_orders, visible_ambassador_order_total
 from platform_api.php_query import parse_str
 from tests.factories import AmbassadorFactory, ApiTokenFactory, OrderFactory
@@ -72,6 +72,41 @@ def test_ids_sql_pages_as_the_querysets_page(seller, query_string, offset, limit
     expected = list(selection.page(offset=offset, limit=limit).values_list("pk", flat=True))
     assert ids == expected
     assert len(ids) == min(limit, max(selection.queryset().count() - offset, 0))
+
+
+# Every sort the route allows, each way, and keys mixing directions.
+EVERY_SORT = [
+    *[f"sort={sign}{name}" for name in ORDER_PARAMETERS.sorts for sign in ("", "-")],
+    "sort=-total_amount,date_order",
+    "sort=total_paid,-date_update",
+    "sort=id_order,-total_amount",
+    "filter[currency]=EUR&sort=-total_paid",
+]
+
+
+@pytest.mark.parametrize("query_string", ["", *EVERY_SORT])
+def test_the_reversed_selection_reads_the_exact_reverse(seller, query_string):
+    # given: amounts repeat (n % 6, n % 5), so only the tie-breaker orders those rows
+    selection = selection_for(seller, query_string)
+    # when
+    forward = list(selection.queryset().values_list("pk", flat=True))
+    backward = list(selection.reversed().queryset().values_list("pk", flat=True))
+    # then
+    assert len(forward) > 1
+    assert backward == forward[::-1]
+
+
+@pytest.mark.parametrize("query_string", ["", *EVERY_SORT])
+def test_the_reversed_ids_sql_flips_every_key_and_leaves_nulls_to_the_default(seller, query_string):
+    # ASC puts NULLs last and DESC first by default: flipping keys without a NULLS clause is
+    # the exact reverse (the sort keys are NOT NULL anyway).
+    selection = selection_for(seller, query_string)
+    sql, _ = selection.ids_sql("default")
+    reversed_sql, _ = selection.reversed().ids_sql("default")
+    swapped = sql.replace(" ASC", " \0").replace(" DESC", " ASC").replace(" \0", " DESC")
+    assert "NULLS" not in sql.upper()
+    assert reversed_sql == swapped != sql
+    assert selection.reversed().reversed() == selection
 
 
 @pytest.mark.parametrize("query_string", QUERIES)

@@ -353,29 +353,147 @@ def nodes(plan: dict, *, outside: str):
         yield from nodes(child, outside=outside)
 
 
+def page_scans(sql: str, params: list) -> list[dict]:
+    """What each of the statement's page-ids queries read (page 1's statement has only the
+    forward one): per Limit node outside the total's CTE, how often its child ran, the rows it
+    handed over (as many as the LIMIT skipped and kept, whatever the plan) and whether it read
+    orders."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN (ANALYZE, FORMAT JSON) {sql}", params)
+        [(explained,)] = cursor.fetchall()
+    plan = (orjson.loads(explained) if isinstance(explained, str) else explained)[0]["Plan"]
+    limits = [node for node in nodes(plan, outside="CTE visible") if node["Node Type"] == "Limit"]
+    return [
+        {
+            "loops": source["Actual Loops"],
+            "rows": source["Actual Rows"],
+            "orders": any(
+                node.get("Relation Name") == Order._meta.db_table and node["Actual Loops"] > 0
+                for node in nodes(source, outside="")
+            ),
+        }
+        for limit in limits
+        for source in [next(p for p in limit["Plans"] if p.get("Subplan Name") is None)]
+    ]
+
+
 @postgres_only
-@pytest.mark.parametrize(("number", "read"), [(1, True), (4, True), (5, False), (2**62, False)])
-def test_a_page_past_the_end_reads_no_order(seller, number, read):
-    # given: the statement of page `number` (31 orders, 10 per page: page 4 holds one)
+@pytest.mark.parametrize(
+    ("number", "walked"),
+    [
+        # 31 orders, 10 per page: pages 1 and 2 read from the start (offset + size entries),
+        # pages 3 and 4 (offset > 15) from the end (total - offset entries); past the end, none
+        (1, 10),
+        (2, 20),
+        (3, 11),
+        (4, 1),
+        (5, 0),
+        (2**62, 0),
+    ],
+)
+def test_a_page_reads_from_the_nearer_end_and_past_the_end_reads_nothing(seller, number, walked):
+    # given: the statement of page `number`
     token = ApiTokenFactory(brand=seller.brand)
     sql, params = visible_page_sql(
         "default", token, selection_of(seller, ""), number=number, per_page=10, now=NOW
     )
     # when
-    with connection.cursor() as cursor:
-        cursor.execute(f"EXPLAIN (ANALYZE, FORMAT JSON) {sql}", params)
-        [(explained,)] = cursor.fetchall()
-    plan = (orjson.loads(explained) if isinstance(explained, str) else explained)[0]["Plan"]
-    # then: the count reads the ambassador's orders (in the CTE); the page's ids (the LIMIT
-    # outside it) read them only within the total
-    [limit] = [node for node in nodes(plan, outside="CTE visible") if node["Node Type"] == "Limit"]
-    scans = [
-        node
-        for node in nodes(limit, outside="")
-        if node.get("Relation Name") == Order._meta.db_table
+    scans = page_scans(sql, params)
+    # then: one query ran at most, and it read `walked` ids (the count is in the CTE)
+    assert len(scans) == (1 if number == 1 else 2), scans  # page 1 has no reversed query
+    ran = [scan for scan in scans if scan["loops"] > 0 and scan["orders"]]
+    assert sum(scan["rows"] for scan in ran) == walked, scans
+    assert len(ran) == (1 if walked else 0), scans
+
+
+ENDS = [
+    "",
+    *[
+        f"sort={sign}{name}"
+        for name in ["date_order", "id_order", "total_amount", "total_paid", "date_update"]
+        for sign in ("", "-")
+    ],
+    "sort=-total_amount,date_order",
+    "sort=total_paid,-date_update",
+    "filter[placed_between]=2025-04-10,2025-04-30",
+    "filter[placed_between]=,2025-04-20T00:00:00Z&sort=total_amount",
+    "filter[last_status]=OK,PENDING",
+    "filter[type]=STORE,MAG&sort=-date_update",
+    "filter[source]=store",
+    "filter[currency]=USD,GBP&sort=id_order",
+    "filter[assignment]=unassigned",
+    "filter[id_chatroom]=1,2&sort=-total_paid",
+    "filter[id_buyer]={buyer}",
+    "filter[updated_since]=2025-04-30T13:00:00Z",
+    "filter[type]=WEB&filter[currency]=EUR&sort=total_amount,-date_order",
+    "filter[source]=nothing-matches",
+]
+
+
+@pytest.fixture
+def ties(db):
+    """An ambassador with 50 orders whose sort keys tie in threes and fours (date placed,
+    amounts, update time), created out of date order: only the id breaks the ties."""
+    seller = AmbassadorFactory()
+    buyers = [AmbassadorFactory(brand=seller.brand) for _ in range(3)]
+    product = ProductFactory()
+    base = datetime(2025, 4, 30, 12, 0, 0, 250000, tzinfo=UTC)
+    statuses, kinds = cycle(Order.Status.values), cycle(Order.Type.values)
+    assignments = cycle(Order.Assignment.values)
+    for n in ((k * 17) % 50 for k in range(50)):
+        order = OrderFactory(
+            ambassador=seller,
+            buyer=buyers[n % 3],
+            date_order=base - timedelta(days=n // 3),
+            date_insert=base - timedelta(days=n // 3),
+            date_update=base + timedelta(hours=n % 4),
+            total_amount=Decimal(MONEY[n % 4]),
+            total_paid=Decimal(MONEY[n % 3]),
+            last_status=next(statuses),
+            type=next(kinds),
+            source=["shopify", "store"][n % 2],
+            currency=["EUR", "USD", "GBP"][n % 3],
+            assignment=next(assignments),
+            id_chatroom=n % 4,
+        )
+        for m in range(n % 3):
+            OrderProductFactory(order=order, product=product, quantity=m + 1)
+    OrderFactory(buyer=buyers[0], date_order=base)  # another ambassador's order, never shown
+    return seller
+
+
+@postgres_only
+@pytest.mark.parametrize("query_string", ENDS)
+def test_every_page_from_either_end_is_the_page_read_from_the_start(
+    ties, monkeypatch, query_string
+):
+    # given
+    token = ApiTokenFactory(brand=ties.brand)
+    buyer = Order.objects.filter(ambassador=ties).values_list("buyer_id", flat=True)[0]
+    selection = selection_of(ties, query_string.format(buyer=buyer))
+    total = selection.queryset().count()
+    pages = [
+        (number, per_page)
+        for per_page in (1, 7, 15, 25, 100)
+        for number in [*range(1, -(-total // per_page) + 3), 2**62]
     ]
-    assert scans
-    assert any(scan["Actual Loops"] > 0 for scan in scans) is read, scans
+
+    def rendered(number: int, per_page: int):
+        visible = render_visible_page(token, selection, number=number, per_page=per_page, now=NOW)
+        assert visible is not None
+        return visible.total, visible.page.item_count, orjson.dumps(visible.page.data)
+
+    # when: the SQL path (second-half pages read backwards), then the Python path (the ORM's
+    # OFFSET from the start)
+    in_sql = [rendered(number, per_page) for number, per_page in pages]
+    monkeypatch.setattr(sql_rendering, "renders_in_sql", lambda alias: False)
+    in_python = [rendered(number, per_page) for number, per_page in pages]
+    # then
+    assert in_sql == in_python
+    assert [count for _, count, _ in in_sql] == [
+        max(0, min(per_page, total - (number - 1) * per_page)) for number, per_page in pages
+    ]
+    assert total > 1 or query_string == "filter[source]=nothing-matches"
 
 
 @pytest.fixture
@@ -386,22 +504,28 @@ def seller_client(seller):
 
 
 @postgres_only
-@pytest.mark.parametrize("per_page", [1, 100])
+# Page 1, page 2 (read forward) and page 30 of 31 (read from the end) at one per page.
+@pytest.mark.parametrize(
+    ("per_page", "page", "count"), [(1, 1, 1), (1, 2, 1), (1, 30, 1), (100, 1, 31)]
+)
 @pytest.mark.parametrize(
     "filters",
     [{}, {"filter[placed_between]": "2000-01-01,2100-12-31", "filter[currency]": "EUR,GBP,USD"}],
 )
 def test_endpoint_makes_two_queries_on_postgresql(
-    seller, seller_client, per_page, filters, django_assert_num_queries
+    seller, seller_client, per_page, page, count, filters, django_assert_num_queries
 ):
     # given: the token was used a moment ago (its first use records the time: one write)
     seller_client.get(ROUTE.format(id=seller.pk))
     # when / then: the token, then the ambassador's visibility, the count and the page's JSON
     with django_assert_num_queries(2):
-        response = seller_client.get(ROUTE.format(id=seller.pk), {"per_page": per_page, **filters})
+        response = seller_client.get(
+            ROUTE.format(id=seller.pk), {"per_page": per_page, "page": page, **filters}
+        )
     assert response.status_code == 200
     body = response.json()
-    assert len(body["data"]) == body["to"] - body["from"] + 1 == min(per_page, 31)
+    assert len(body["data"]) == body["to"] - body["from"] + 1 == count
+    assert body["from"] == (page - 1) * per_page + 1
 
 
 @postgres_only
@@ -412,6 +536,8 @@ def test_endpoint_makes_two_queries_on_postgresql(
         {"per_page": 100, "sort": "-total_amount"},
         {"filter[currency]": "USD", "per_page": 4, "page": 2},
         {"page": 99},
+        {"per_page": 4, "page": 7, "sort": "total_paid"},
+        {"per_page": 10, "page": 4},
     ],
 )
 def test_endpoint_answers_the_same_bytes_on_both_paths(seller, seller_client, monkeypatch, query):
