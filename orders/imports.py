@@ -245,7 +245,8 @@ class OrderImporter:
 
     kind = "order"
 
-    def __init__(self) -> None:
+    def __init__(self, *, row_triggers: bool = False) -> None:
+        self.row_triggers = row_triggers
         self.copy = is_postgresql()
         self.order_rules = RowRules(Order, [a for _, a in ORDER_KEYS] + ["ambassador_id"])
         self.buyer_rules = RowRules(Ambassador, ["id_ambassador"])
@@ -271,13 +272,16 @@ class OrderImporter:
         with connection.cursor() as cursor:
             self.seen.create(cursor)
         if is_postgresql():
-            self.replica = replica_allowed()
-            self.note = (
-                "references checked per batch"
-                if self.replica
-                else "references checked row by row: this role may not set "
-                "session_replication_role (docs/import-export.md)"
-            )
+            self.replica = not self.row_triggers and replica_allowed()
+            if self.replica:
+                self.note = "references checked per batch"
+            elif self.row_triggers:
+                self.note = "references checked row by row: --row-triggers"
+            else:
+                self.note = (
+                    "references checked row by row: this role may not set "
+                    "session_replication_role (docs/import-export.md)"
+                )
 
     def begin_batch(self) -> None:
         self._replica_batch = self.replica and not self._redo_with_triggers

@@ -28,10 +28,16 @@ def products_import(
 
 
 def orders_import(
-    *, sources: Iterable[Source | Rejected], batch_size: int, listener: Listener
+    *,
+    sources: Iterable[Source | Rejected],
+    batch_size: int,
+    listener: Listener,
+    row_triggers: bool = False,
 ) -> Totals:
-    """Upsert orders (and replace their lines) by id from decoded records."""
-    return run_import(sources, OrderImporter(), batch_size=batch_size, listener=listener)
+    """Upsert orders (and replace their lines) by id from decoded records; `row_triggers`
+    keeps the tables' triggers firing even where the role could skip them."""
+    importer = OrderImporter(row_triggers=row_triggers)
+    return run_import(sources, importer, batch_size=batch_size, listener=listener)
 
 
 def products_export(*, out: IO[bytes]) -> int:

@@ -20,6 +20,7 @@ from pathlib import Path
 import psycopg
 import pytest
 from django.conf import settings
+from django.core.management import call_command
 from django.db import connection
 
 from orders import imports, services
@@ -350,4 +351,47 @@ def test_an_order_the_database_refuses_is_isolated_not_redone(shop):
     assert list(recorder.reasons) == [2]
     assert "order_total_amount_gte_0" in recorder.reasons[2]
     assert (totals.note, totals.redone, totals.landed) == (FAST, 0, 2)
+    assert mismatches() == []
+
+
+@pytest.fixture
+def audited_orders():
+    """An operator's own trigger on the orders table, counting the rows it saw inserted."""
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TABLE audit_seen (id_order bigint)")
+        cursor.execute(
+            "CREATE FUNCTION audit_order() RETURNS trigger LANGUAGE plpgsql AS $$"
+            " BEGIN INSERT INTO audit_seen VALUES (NEW.id_order); RETURN NEW; END $$"
+        )
+        cursor.execute(
+            "CREATE TRIGGER audit_order AFTER INSERT ON orders_order"
+            " FOR EACH ROW EXECUTE FUNCTION audit_order()"
+        )
+    yield
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TRIGGER audit_order ON orders_order")
+        cursor.execute("DROP FUNCTION audit_order()")
+        cursor.execute("DROP TABLE audit_seen")
+
+
+def audited() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM audit_seen")
+        return int(cursor.fetchone()[0])
+
+
+@pytest.mark.parametrize(("flags", "note", "seen"), [([], FAST, 0), (["--row-triggers"], None, 3)])
+def test_row_triggers_keeps_an_operators_own_trigger_firing(
+    shop, audited_orders, tmp_path, flags, note, seen
+):
+    path = tmp_path / "orders.jsonl"
+    path.write_bytes(json_lines(shop["records"]))
+    out = io.StringIO()
+
+    call_command("import_orders", str(path), *flags, stdout=out, stderr=io.StringIO())
+
+    summary = out.getvalue().rstrip()
+    assert summary.endswith(f"({note or 'references checked row by row: --row-triggers'})")
+    assert "3 landed (3 written, 0 unchanged)" in summary
+    assert audited() == seen
     assert mismatches() == []
