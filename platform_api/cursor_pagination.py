@@ -24,6 +24,33 @@ from platform_api.php_query import PhpValue
 CURSOR_PARAM = "cursor"
 _POINTS_TO_NEXT = "_pointsToNextItems"
 _NOT_BASE64_RE = re.compile(r"[^A-Za-z0-9+/]")
+# `json_decode`'s default depth: 512 nested arrays or objects are already too deep.
+_JSON_MAX_DEPTH = 511
+
+
+def _php_json_decodes(value: Any) -> bool:
+    """Whether PHP's `json_decode` would accept what Python's parser returned: no nesting
+    deeper than its default depth, no unpaired surrogate escape (PHP fails where Python
+    keeps the lone surrogate)."""
+    pending = [(value, 1)]
+    while pending:
+        item, depth = pending.pop()
+        if isinstance(item, str):
+            if not item.isascii():
+                try:
+                    item.encode("utf-8")
+                except UnicodeEncodeError:
+                    return False
+        elif isinstance(item, dict | list):
+            if depth > _JSON_MAX_DEPTH:
+                return False
+            children = [*item, *item.values()] if isinstance(item, dict) else item
+            pending.extend((child, depth + 1) for child in children)
+    return True
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")  # PHP's json_decode has no NaN or Infinity
 
 
 @dataclass(frozen=True)
@@ -53,10 +80,11 @@ def decode_cursor(value: PhpValue | None) -> Cursor | None:
         text = text[:-1]
     try:
         decoded = base64.b64decode(text + "=" * (-len(text) % 4), validate=True)
-        parameters = json.loads(decoded.decode("utf-8"))
-    except (binascii.Error, UnicodeDecodeError, ValueError):
+        parameters = json.loads(decoded.decode("utf-8"), parse_constant=_refuse_constant)
+    except (binascii.Error, UnicodeDecodeError, ValueError, RecursionError):
+        # RecursionError: nested deeper than Python's parser goes (PHP's limit is lower).
         return None
-    if not isinstance(parameters, dict):
+    if not isinstance(parameters, dict) or not _php_json_decodes(parameters):
         return None
     points_to_next = parameters.pop(_POINTS_TO_NEXT, None)
     if not isinstance(points_to_next, bool):

@@ -3,6 +3,7 @@ CursorPaginator envelope, keyset pages in every sort and filter, no count."""
 
 from __future__ import annotations
 
+import base64
 import operator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -156,6 +157,8 @@ def test_the_cursor_holds_the_sort_keys_as_laravel_names_them(brand_client, crow
         Cursor({"date_order": "2024-02-30 00:00:00", "id_order": 1}, True).encode(),
         Cursor({"date_order": "2024-03-01 00:00:00", "id_order": "1"}, True).encode(),
         Cursor({"date_order": "2024-03-01 00:00:00", "id_order": 2**63}, True).encode(),
+        # JSON nested deeper than Python's parser goes: a RecursionError answered 500.
+        base64.urlsafe_b64encode(b"[" * 5000).decode(),
     ],
 )
 def test_a_cursor_that_does_not_decode_for_the_sort_is_the_first_page(

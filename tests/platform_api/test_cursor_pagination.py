@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+
 import pytest
 from rest_framework.test import APIRequestFactory
 
@@ -58,6 +60,36 @@ def test_decoding_skips_what_php_base64_decode_skips():
 )
 def test_anything_but_a_cursor_decodes_to_none(value):
     assert decode_cursor(value) is None
+
+
+def _encoded(json_text: str) -> str:
+    return base64.urlsafe_b64encode(json_text.encode()).decode().rstrip("=")
+
+
+def _with_extra(value: str) -> str:
+    return _encoded(f'{{"id_order":9,"x":{value},"_pointsToNextItems":true}}')
+
+
+@pytest.mark.parametrize(
+    ("encoded", "decodes"),
+    [
+        # php -r 'var_dump(json_decode(...))': 511 levels of nesting decode, 512 do not.
+        (_with_extra("[" * 510 + "]" * 510), True),
+        (_with_extra("[" * 511 + "]" * 511), False),
+        # Deeper than Python's own parser goes (a RecursionError, not a 500).
+        (_encoded("[" * 5000 + "]" * 5000), False),
+        (_with_extra("[" * 5000 + "]" * 5000), False),
+        # "Single unpaired UTF-16 surrogate in unicode escape"; a pair is a character.
+        (_with_extra('"\\ud800"'), False),
+        (_encoded('{"\\udfff":1,"_pointsToNextItems":true}'), False),
+        (_with_extra('"\\ud83d\\ude00"'), True),
+        # PHP's JSON has no NaN or Infinity (Python's parser accepts them).
+        (_with_extra("NaN"), False),
+        (_with_extra("-Infinity"), False),
+    ],
+)
+def test_what_php_json_decode_refuses_is_the_first_page(encoded, decodes):
+    assert (decode_cursor(encoded) is not None) is decodes
 
 
 FIRST = {"id_order": 9}
