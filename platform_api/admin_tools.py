@@ -11,14 +11,16 @@ from django import forms
 from django.contrib import admin
 from django.contrib.admin import widgets
 from django.contrib.admin.options import IncorrectLookupParameters
-from django.contrib.admin.views.main import ORDER_VAR, PAGE_VAR, ChangeList
+from django.contrib.admin.views.main import ERROR_FLAG, ORDER_VAR, PAGE_VAR, ChangeList
 from django.core.paginator import Page, Paginator
 from django.db import connections, models
 from django.db.models import Case, Model, QuerySet, Value, When
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import SimpleTemplateResponse
 from django.urls import reverse
 from django.utils.functional import cached_property
 from django.utils.html import format_html
+from django.utils.translation import gettext as _
 
 from platform_api.ids import parse_id
 
@@ -292,3 +294,17 @@ class AutocompleteFilter(admin.SimpleListFilter):
             "clear_url": changelist.get_query_string(remove=[name, PAGE_VAR]),
             "selected": self.value() is not None,
         }
+
+
+def refused_lookup_response(request: HttpRequest) -> HttpResponse | None:
+    """What a changelist answers when the database could not use its query string, as
+    `ModelAdmin.changelist_view` answers `IncorrectLookupParameters`: the list again,
+    unfiltered, with `?e=1`, or the "Database error" page if that was already the request.
+    None for another page."""
+    match = request.resolver_match
+    if match is None or not str(match.url_name).endswith("_changelist"):
+        return None
+    if ERROR_FLAG in request.GET:
+        context = {"title": _("Database error")}
+        return SimpleTemplateResponse("admin/invalid_setup.html", context).render()
+    return HttpResponseRedirect(f"{request.path}?{ERROR_FLAG}=1")

@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from django.conf import settings
-from django.db import DatabaseError, InterfaceError, OperationalError
+from django.db import DatabaseError, DataError, InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from rest_framework import exceptions, status
@@ -20,6 +20,7 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 from rest_framework.views import set_rollback
 
+from platform_api.admin_tools import refused_lookup_response
 from platform_api.laravel_request import request_path
 from platform_api.permissions import FORBIDDEN_MESSAGE
 from platform_api.php_json import PhpJsonResponse
@@ -169,6 +170,23 @@ def is_database_timeout(exc: BaseException) -> bool:
     return isinstance(exc, OperationalError) and is_statement_timeout(exc)
 
 
+def is_unusable_value(exc: BaseException) -> bool:
+    """Whether `exc` says a value could not become SQL (a NUL in PostgreSQL text, an integer
+    beyond the driver's or the column's range, an address that is none) rather than that the
+    database failed: a DataError, or a ValueError/OverflowError raised inside Django's ORM or
+    the driver under it while a query was built or sent."""
+    if isinstance(exc, DataError):
+        return True
+    if not isinstance(exc, ValueError | OverflowError):
+        return False
+    frame = exc.__traceback__
+    while frame is not None:
+        if frame.tb_frame.f_globals.get("__name__", "").startswith("django.db."):
+            return True
+        frame = frame.tb_next
+    return False
+
+
 def unavailable_response() -> PhpJsonResponse:
     response = PhpJsonResponse({"message": UNAVAILABLE_MESSAGE}, status=503)
     response["Retry-After"] = UNAVAILABLE_RETRY_AFTER
@@ -203,7 +221,9 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
 
 class DatabaseUnavailableMiddleware:
     """Outside DRF (admin, health checks), a database outage is a 503 too, not a 500 page;
-    in and outside DRF, a statement the database refused is a logged 500."""
+    an admin GET whose query string holds a value the database cannot hold is refused as
+    Django refuses unusable lookups; otherwise a statement the database refused is a logged
+    500."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -224,6 +244,15 @@ class DatabaseUnavailableMiddleware:
         if is_database_unavailable(exc):
             logger.warning("database unavailable: %s", exc.__class__.__name__)
             return unavailable_response()
+        if (
+            request.method in SUPPORTED_METHODS
+            and request.path.startswith(f"/{settings.ADMIN_URL}")
+            and is_unusable_value(exc)
+        ):
+            # An admin page's filters, search term or initial values come from its query
+            # string: a value the database cannot hold is bad input (400), not a 500.
+            logger.warning("admin query refused: %s: %s", exc.__class__.__name__, exc)
+            return refused_lookup_response(request) or bad_request(request)
         if isinstance(exc, DatabaseError):
             # Django's 500 handler answers (JSON, no details); the reason goes to the log.
             log_database_error(exc)
