@@ -1,9 +1,8 @@
-from django.urls import path
-
 from orders.views import AmbassadorOrderViewSet
+from platform_api.routing import platform_route
 
 urlpatterns = [
-    path(
+    platform_route(
         "ambassadors/<str:ambassador_id>/orders",
         AmbassadorOrderViewSet.as_view({"get": "list"}),
         name="ambassador-orders",

@@ -100,7 +100,7 @@ def laravel_query(request: Any) -> PhpArray:
     return cached
 
 
-def _raw_path(request: HttpRequest) -> str:
+def raw_path(request: HttpRequest) -> str:
     """The path as the client sent it (gunicorn's RAW_URI, or REQUEST_URI), percent-encoding
     kept; re-encoded from the decoded path when the server does not pass it on."""
     raw = request.META.get("RAW_URI") or request.META.get("REQUEST_URI")
@@ -133,13 +133,13 @@ def _scheme_and_http_host(request: HttpRequest) -> str:
 def request_url(request: Any) -> str:
     """Laravel's `$request->url()`: no query string, no trailing slash."""
     http_request: HttpRequest = getattr(request, "_request", request)
-    return (_scheme_and_http_host(http_request) + _raw_path(http_request)).rstrip("/")
+    return (_scheme_and_http_host(http_request) + raw_path(http_request)).rstrip("/")
 
 
 def request_path(request: Any) -> str:
     """Laravel's `$request->path()`: the raw path without its surrounding slashes, or `/`."""
     http_request: HttpRequest = getattr(request, "_request", request)
-    return _raw_path(http_request).strip("/") or "/"
+    return raw_path(http_request).strip("/") or "/"
 
 
 def _array_merge_head(query: PhpArray, parameter: str) -> PhpArray:

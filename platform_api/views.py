@@ -11,14 +11,16 @@ from contextlib import contextmanager
 from functools import cached_property
 from typing import Any, ClassVar
 
+from django.http import HttpRequest, HttpResponseBase
 from rest_framework import exceptions, viewsets
 from rest_framework.request import Request
 
 from ambassadors.models import ApiToken
-from platform_api.errors import BadQuery, UnprocessableQuery
+from platform_api.errors import BadQuery, UnprocessableQuery, not_found
 from platform_api.ids import parse_id
 from platform_api.negotiation import JsonOnlyNegotiation
 from platform_api.permissions import caller_token
+from platform_api.routing import encoded_trailing_slash
 from platform_api.throttling import RateLimitedViewMixin
 
 
@@ -30,6 +32,11 @@ class PlatformView(RateLimitedViewMixin, viewsets.GenericViewSet[Any]):
     http_method_names = ["get", "head"]
     # The URL keyword holding the route's id (`ambassador_id`), or "" for a route without one.
     id_kwarg: ClassVar[str] = ""
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        if encoded_trailing_slash(request):
+            return not_found(request)  # no route, as Laravel's router sees the path
+        return super().dispatch(request, *args, **kwargs)
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         # Laravel matches the method with the route before any middleware runs: another

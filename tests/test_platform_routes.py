@@ -125,6 +125,37 @@ def test_other_methods_405_before_401(world, route, method, authenticated):
 
 
 @pytest.mark.parametrize("route", ROUTES, ids=_ids(ROUTES))
+@pytest.mark.parametrize("slashes", ["/", "///"])
+def test_trailing_slashes_are_the_same_route_as_laravels_router_matches(world, route, slashes):
+    # UriValidator: rtrim($request->getPathInfo(), '/'); page URLs are url(), trimmed too.
+    client = APIClient()
+    client.credentials(**bearer(world["brand"]))
+    url = route.url(world["own"]) if route.has_id else route.url()
+
+    response = client.get(url + slashes + "?per_page=1")
+
+    _assert_json(response, 200)
+    assert response.content == client.get(url + "?per_page=1").content
+    for method in ("post", "delete"):
+        refused = getattr(client, method)(url + slashes)
+        _assert_json(refused, 405)
+        assert f"route {url.lstrip('/')}. Supported" in refused.json()["message"]
+
+
+@pytest.mark.parametrize("route", ROUTES, ids=_ids(ROUTES))
+def test_an_encoded_trailing_slash_names_no_route(world, route):
+    # Laravel trims the slashes the client wrote, then decodes: `%2F` stays a slash.
+    client = APIClient()
+    client.credentials(**bearer(world["brand"]))
+    url = route.url(world["own"]) if route.has_id else route.url()
+
+    response = client.get(url + "/", RAW_URI=url + "%2F/")
+
+    _assert_json(response, 404)
+    assert response.json() == {"message": f"The route {url.lstrip('/')}%2F could not be found."}
+
+
+@pytest.mark.parametrize("route", ROUTES, ids=_ids(ROUTES))
 def test_head_answers_like_get_without_a_body(world, route):
     client = APIClient()
     client.credentials(**bearer(world["brand"]))

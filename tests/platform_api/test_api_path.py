@@ -50,7 +50,7 @@ def calls(db):
         ),
         ("post", own, {**bearer(brand_token), **request_id}),
         ("get", own + "?filter[placed_between]=nonsense", {**bearer(brand_token), **request_id}),
-        ("get", own + "/", {**bearer(brand_token), **request_id}),
+        ("get", own + "/x", {**bearer(brand_token), **request_id}),
         ("get", "/api/v2/platform/ambassadors?per_page=5", {**bearer(brand_token), **request_id}),
         ("get", "/api/v2/platform/ambassadors", {**bearer(guest), **request_id}),
         # the brand token's 7th call (the budget below: 7 a minute), then 429s
