@@ -338,6 +338,9 @@ HOSTILE = {
         413,
     ),
     "unknown host": (b"GET /healthz HTTP/1.1\r\nHost: evil.example\r\n\r\n", 400),
+    # Not nginx's HTML redirect to "/api/": the app's JSON 404.
+    "/api without its slash": (b"GET /api HTTP/1.1\r\n" + HOST + b"\r\n", 404),
+    "/static without its slash": (b"GET /static?x=1 HTTP/1.1\r\n" + HOST + b"\r\n", 404),
 }
 
 
