@@ -80,14 +80,18 @@ class ListParameters:
         raw = query.get("sort")
         if raw is not None and not isinstance(raw, str):
             raise UnprocessableQuery({"sort": ["The sort field must be a string."]})
-        # spatie drops the empty parts of the list (`sort=a,` is `sort=a`).
-        names = [name.strip() for name in (raw or "").split(",") if name.strip()]
-        unknown = [name for name in names if name.removeprefix("-") not in self.sorts]
+        # spatie's `QueryBuilderRequest::sorts()`: `explode(',')`, then `filter()`, which drops
+        # PHP's falsy strings ("" and "0"); the parts are not trimmed (TrimStrings trimmed the
+        # whole value). A part's name is `ltrim($part, '-')`, descending when it starts with
+        # `-` (`--date_order` is `-date_order`); unknown names are listed without their dashes.
+        parts = [part for part in (raw or "").split(",") if part not in ("", "0")]
+        unknown = [part.lstrip("-") for part in parts if part.lstrip("-") not in self.sorts]
         if unknown:
             raise BadQuery(
                 f"Requested sort(s) `{', '.join(unknown)}` is not allowed. "
                 f"Allowed sort(s) are `{', '.join(self.sorts)}`."
             )
+        names = [("-" if part.startswith("-") else "") + part.lstrip("-") for part in parts]
         # The default need not be a name callers may send (the ambassadors' is their id).
         names = names or list(self.default_sort)
         ordering: list[str] = []

@@ -318,8 +318,9 @@ def sort_parameter(parameters: ListParameters, example: tuple[str, str]) -> Open
         {
             "type": "string",
             "default": default,
-            # What ListParameters.read_ordering() accepts: empty parts are dropped, as spatie does.
-            "pattern": rf"^\s*(-?({name_re})\s*)?(,\s*(-?({name_re})\s*)?)*$",
+            # What ListParameters.read_ordering() accepts, as spatie does: empty and "0" parts
+            # are dropped, leading dashes are one `-`, spaces only around the whole value.
+            "pattern": rf"^\s*(0|-*({name_re}))?(,(0|-*({name_re}))?)*\s*$",
         },
         description=f"One or more of {names}, comma-separated, the first one first; `-` "
         f"means descending. Default `{default}`; `{parameters.tie_breaker}` always breaks ties "

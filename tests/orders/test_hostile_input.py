@@ -131,7 +131,7 @@ REFUSED: dict[str, tuple[Hostile, int]] = {
     "sort-invalid-utf8": (Hostile("sort=%C3%28"), 400),
     "sort-ff": (Hostile("sort=-%FF"), 400),
     "sort-sql": (Hostile("sort=id_order;DROP%20TABLE%20orders_order"), 400),
-    "sort-double-dash": (Hostile("sort=--date_order"), 400),
+    "sort-leading-space-in-a-part": (Hostile("sort=date_order,%20id_order"), 400),
     "sort-array": (Hostile("sort[]=date_order"), 422),
     # --- Authorization: every malformed header is the same 401 ---
     "auth-missing": (Hostile(auth=None), 401),
@@ -201,6 +201,9 @@ ANSWERED: dict[str, Hostile] = {
     "empty-filter-value": Hostile("filter[source]="),
     # spatie drops empty items of the sort list (`collect(explode(...))->filter()`).
     "sort-empty-item": Hostile("sort=date_order,,id_order"),
+    # spatie reads a sort's name as ltrim($part, '-'): `--date_order` is `-date_order`.
+    "sort-double-dash": Hostile("sort=--date_order"),
+    "sort-zero-item": Hostile("sort=0,date_order"),
     "lowercase-bearer-scheme": Hostile(auth="bearer {secret}"),
     "uppercase-bearer-scheme": Hostile(auth="BEARER {secret}"),
 }

@@ -83,6 +83,12 @@ def test_per_page_out_of_range_is_laravels_422(value, message):
         ("date_order,", ["date_order", "id_order"]),
         (",-total_amount", ["-total_amount", "-id_order"]),
         (",", ["-date_order", "-id_order"]),
+        # ... and "0" (PHP's filter() drops falsy strings).
+        ("0", ["-date_order", "-id_order"]),
+        ("total_paid,0", ["total_paid", "id_order"]),
+        # spatie's name is ltrim($part, '-'), descending when the part starts with "-".
+        ("--date_order", ["-date_order", "-id_order"]),
+        ("---total_amount,date_order", ["-total_amount", "date_order", "-id_order"]),
     ],
 )
 def test_read_ordering(sort, ordering):
@@ -91,7 +97,9 @@ def test_read_ordering(sort, ordering):
     assert read_ordering(query) == ordering
 
 
-@pytest.mark.parametrize("sort", ["nope", "-nope", "date_order,nope", "buyer", "--date_order"])
+@pytest.mark.parametrize(
+    "sort", ["nope", "-nope", "date_order,nope", "buyer", "-", "-0", "date_order, -id_order"]
+)
 def test_unknown_sorts_are_400_naming_what_is_allowed(sort):
     with pytest.raises(BadQuery) as raised:
         read_ordering({"sort": sort})
@@ -100,6 +108,27 @@ def test_unknown_sorts_are_400_naming_what_is_allowed(sort):
     assert raised.value.status_code == 400
     assert "is not allowed" in message
     assert all(name in message for name in ALLOWED_SORTS)
+
+
+@pytest.mark.parametrize(
+    ("sort", "named"),
+    [
+        # InvalidSortQuery lists spatie's names: ltrim($part, '-'), duplicates kept.
+        ("-nope", "nope"),
+        ("-", ""),
+        ("nope,--nope,date_order", "nope, nope"),
+        # Parts are not trimmed: a space after a comma is part of the name.
+        ("date_order, -id_order", " -id_order"),
+    ],
+)
+def test_unknown_sorts_are_named_as_spatie_names_them(sort, named):
+    with pytest.raises(BadQuery) as raised:
+        read_ordering({"sort": sort})
+
+    assert str(raised.value.detail) == (
+        f"Requested sort(s) `{named}` is not allowed. Allowed sort(s) are "
+        f"`{', '.join(ALLOWED_SORTS)}`."
+    )
 
 
 def test_unknown_filters_are_400_naming_what_is_allowed():
