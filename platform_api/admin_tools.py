@@ -297,10 +297,10 @@ class AutocompleteFilter(admin.SimpleListFilter):
 
 
 def refused_lookup_response(request: HttpRequest) -> HttpResponse | None:
-    """What a changelist answers when the database could not use its query string, as
-    `ModelAdmin.changelist_view` answers `IncorrectLookupParameters`: the list again,
-    unfiltered, with `?e=1`, or the "Database error" page if that was already the request.
-    None for another page."""
+    """What a changelist answers when the database could not use its filters (or, posting an
+    action, its selected ids), as `ModelAdmin.changelist_view` answers
+    `IncorrectLookupParameters`: the list again, unfiltered, with `?e=1`, or the "Database
+    error" page if that was already the request. None for another page."""
     match = request.resolver_match
     if match is None or not str(match.url_name).endswith("_changelist"):
         return None

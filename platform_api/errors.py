@@ -221,9 +221,9 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
 
 class DatabaseUnavailableMiddleware:
     """Outside DRF (admin, health checks), a database outage is a 503 too, not a 500 page;
-    an admin GET whose query string holds a value the database cannot hold is refused as
-    Django refuses unusable lookups; otherwise a statement the database refused is a logged
-    500."""
+    an admin list given a value the database cannot hold is answered as Django answers
+    unusable lookups (a 400 on other admin GETs); otherwise a statement the database refused
+    is a logged 500."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -244,15 +244,16 @@ class DatabaseUnavailableMiddleware:
         if is_database_unavailable(exc):
             logger.warning("database unavailable: %s", exc.__class__.__name__)
             return unavailable_response()
-        if (
-            request.method in SUPPORTED_METHODS
-            and request.path.startswith(f"/{settings.ADMIN_URL}")
-            and is_unusable_value(exc)
-        ):
-            # An admin page's filters, search term or initial values come from its query
-            # string: a value the database cannot hold is bad input (400), not a 500.
-            logger.warning("admin query refused: %s: %s", exc.__class__.__name__, exc)
-            return refused_lookup_response(request) or bad_request(request)
+        if request.path.startswith(f"/{settings.ADMIN_URL}") and is_unusable_value(exc):
+            # An admin list's filters and its action's selected ids, a page's search term or
+            # initial values come from the request: a value the database cannot hold is bad
+            # input, not a 500. (A change form validates what it saves: that stays a 500.)
+            refused = refused_lookup_response(request)
+            if refused is None and request.method in SUPPORTED_METHODS:
+                refused = bad_request(request)
+            if refused is not None:
+                logger.warning("admin query refused: %s: %s", exc.__class__.__name__, exc)
+                return refused
         if isinstance(exc, DatabaseError):
             # Django's 500 handler answers (JSON, no details); the reason goes to the log.
             log_database_error(exc)
