@@ -37,3 +37,28 @@ def test_errors_are_json_whatever_the_accept_header(db, ambassador):
     assert response.status_code == 401
     assert response["Content-Type"] == "application/json"
     assert response.json() == {"message": "Unauthorized."}
+
+
+@pytest.mark.parametrize(
+    ("path", "query", "accept", "content_type"),
+    [
+        # DRF's choice where the client names one of the view's renderers...
+        ("/api/v2/schema/", {"format": "json"}, None, "application/vnd.oai.openapi+json"),
+        ("/api/v2/schema/", {}, "application/json", "application/json"),
+        # ... else the first one, not DRF's 406 or 404 (in YAML, or a bare text/html page).
+        ("/api/v2/schema/", {"format": "xml"}, None, "application/vnd.oai.openapi"),
+        ("/api/v2/schema/", {}, "text/html", "application/vnd.oai.openapi"),
+        ("/api/v2/schema/", {}, "garbage;;", "application/vnd.oai.openapi"),
+        ("/api/v2/docs/", {"format": "json"}, None, "text/html"),
+        ("/api/v2/docs/", {}, "application/json", "text/html"),
+    ],
+)
+def test_the_schema_and_its_page_answer_whatever_the_client_asks(
+    db, path, query, accept, content_type
+):
+    headers = {"HTTP_ACCEPT": accept} if accept else {}
+
+    response = APIClient().get(path, query, **headers)
+
+    assert response.status_code == 200
+    assert response["Content-Type"].split(";")[0] == content_type
