@@ -8,6 +8,7 @@ from functools import wraps
 from django.db import DatabaseError, connection
 from django.db.migrations.executor import MigrationExecutor
 from django.http import HttpRequest, HttpResponse
+from django.views.decorators.csrf import csrf_exempt
 
 from platform_api.errors import UNAVAILABLE_MESSAGE, method_not_allowed_response
 from platform_api.php_json import PhpJsonResponse
@@ -19,6 +20,7 @@ Probe = Callable[[HttpRequest], HttpResponse]
 def require_safe(view: Probe) -> Probe:
     """GET and HEAD only; anything else is a JSON 405 (Django's own decorator answers HTML)."""
 
+    @csrf_exempt  # no form, no cookie: CSRF's HTML 403 would answer a POST before the 405
     @wraps(view)
     def wrapper(request: HttpRequest) -> HttpResponse:
         if request.method not in ("GET", "HEAD"):
