@@ -9,7 +9,7 @@ drf-spectacular; nothing renders through them.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
@@ -23,7 +23,11 @@ from drf_spectacular.utils import (
     extend_schema_serializer,
     inline_serializer,
 )
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework import serializers
+from rest_framework.negotiation import BaseContentNegotiation
+from rest_framework.request import Request
+from rest_framework.response import Response
 
 from platform_api.errors import (
     SERVER_ERROR_MESSAGE,
@@ -34,8 +38,10 @@ from platform_api.errors import (
     UnprocessableQuery,
 )
 from platform_api.ids import ID_MAX
+from platform_api.negotiation import PreferredOrFirstNegotiation
 from platform_api.permissions import FORBIDDEN_MESSAGE
 from platform_api.query import DEFAULT_PER_PAGE, MAX_PER_PAGE, ListParameters, read_per_page
+from platform_api.renderers import PhpJsonRenderer
 from platform_api.shape import Column, Computed, Kind, Shape
 
 SECURITY_SCHEME = "bearerAuth"
@@ -444,3 +450,30 @@ def publish_path_parameter_names(
         paths[path] = operations
     result["paths"] = paths
     return result
+
+
+class _SchemaPage:
+    """What the schema and its docs page share with the API: GET and HEAD only (OPTIONS was
+    DRF's metadata, a 500 through the docs page's template renderer), and errors in the API's
+    JSON rather than in YAML or as a bare text/html line. Their own representation otherwise
+    follows the client where it names one (`?format=json`), else the first."""
+
+    http_method_names: Sequence[str] = ["get", "head"]
+    content_negotiation_class: type[BaseContentNegotiation] = PreferredOrFirstNegotiation
+
+    def finalize_response(
+        self, request: Request, response: Response, *args: Any, **kwargs: Any
+    ) -> Response:
+        response = super().finalize_response(request, response, *args, **kwargs)  # type: ignore[misc]
+        if getattr(response, "exception", False):
+            response.accepted_renderer = PhpJsonRenderer()
+            response.accepted_media_type = PhpJsonRenderer.media_type
+        return response
+
+
+class SchemaView(_SchemaPage, SpectacularAPIView):
+    """`/api/v2/schema/`: the OpenAPI schema (YAML; `?format=json`)."""
+
+
+class SchemaDocsView(_SchemaPage, SpectacularSwaggerView):
+    """`/api/v2/docs/`: the schema's Swagger UI page."""

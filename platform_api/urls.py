@@ -3,26 +3,15 @@
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from platform_api import health
-from platform_api.negotiation import PreferredOrFirstNegotiation
+from platform_api.schema import SchemaDocsView, SchemaView
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
-    path(
-        "api/v2/schema/",
-        SpectacularAPIView.as_view(content_negotiation_class=PreferredOrFirstNegotiation),
-        name="schema",
-    ),
-    path(
-        "api/v2/docs/",
-        SpectacularSwaggerView.as_view(
-            url_name="schema", content_negotiation_class=PreferredOrFirstNegotiation
-        ),
-        name="docs",
-    ),
+    path("api/v2/schema/", SchemaView.as_view(), name="schema"),
+    path("api/v2/docs/", SchemaDocsView.as_view(url_name="schema"), name="docs"),
     path("api/v2/platform/", include("orders.urls")),
     path("api/v2/platform/", include("ambassadors.urls")),
     path(settings.ADMIN_URL, admin.site.urls),

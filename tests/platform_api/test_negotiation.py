@@ -62,3 +62,18 @@ def test_the_schema_and_its_page_answer_whatever_the_client_asks(
 
     assert response.status_code == 200
     assert response["Content-Type"].split(";")[0] == content_type
+
+
+@pytest.mark.parametrize("path", ["/api/v2/schema/", "/api/v2/docs/"])
+@pytest.mark.parametrize("method", ["post", "delete", "options"])
+def test_the_schema_and_its_page_refuse_other_methods_in_the_apis_json(db, path, method):
+    # OPTIONS was DRF's metadata: a 500 through the docs page's template renderer.
+    response = getattr(APIClient(), method)(path)
+
+    assert response.status_code == 405
+    assert response["Content-Type"] == "application/json"
+    assert response["Allow"] == "GET, HEAD"
+    assert response.json() == {
+        "message": f"The {method.upper()} method is not supported for route {path.strip('/')}. "
+        "Supported methods: GET, HEAD."
+    }
