@@ -80,9 +80,15 @@ def php_json_dumps(data: Any) -> bytes:
     return php_json_escape(orjson.dumps(data))
 
 
+# Symfony's ResponseHeaderBag writes it on every answer that sets no cache header of its own
+# (`computeCacheControlValue()`), so every Laravel JSON answer carries it.
+CACHE_CONTROL = "no-cache, private"
+
+
 class PhpJsonResponse(HttpResponse):
     """Django's JsonResponse writes `{"a": 1}` with spaces; Laravel writes `{"a":1}`."""
 
     def __init__(self, data: Any, **kwargs: Any) -> None:
         kwargs.setdefault("content_type", "application/json")
         super().__init__(content=php_json_dumps(data), **kwargs)
+        self.headers.setdefault("Cache-Control", CACHE_CONTROL)

@@ -20,6 +20,7 @@ from platform_api.errors import BadQuery, UnprocessableQuery, not_found
 from platform_api.ids import parse_id
 from platform_api.negotiation import JsonOnlyNegotiation
 from platform_api.permissions import caller_token
+from platform_api.php_json import CACHE_CONTROL
 from platform_api.routing import encoded_trailing_slash
 from platform_api.throttling import RateLimitedViewMixin
 
@@ -32,6 +33,12 @@ class PlatformView(RateLimitedViewMixin, viewsets.GenericViewSet[Any]):
     http_method_names = ["get", "head"]
     # The URL keyword holding the route's id (`ambassador_id`), or "" for a route without one.
     id_kwarg: ClassVar[str] = ""
+
+    @property
+    def default_response_headers(self) -> dict[str, str]:
+        # Laravel's headers, not DRF's: Symfony's Cache-Control on every answer, and `Allow`
+        # only on a 405 (platform_api/errors.py adds it there).
+        return {"Cache-Control": CACHE_CONTROL}
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if encoded_trailing_slash(request):

@@ -156,6 +156,32 @@ def test_an_encoded_trailing_slash_names_no_route(world, route):
 
 
 @pytest.mark.parametrize("route", ROUTES, ids=_ids(ROUTES))
+def test_answers_carry_laravels_headers_not_drfs(world, route):
+    # Symfony writes `Cache-Control: no-cache, private` on every answer; `Allow` comes with a
+    # 405 only (DRF wrote it on every answer).
+    url = route.url(world["own"]) if route.has_id else route.url()
+    brand = APIClient()
+    brand.credentials(**bearer(world["brand"]))
+    answers = [
+        brand.get(url),
+        APIClient().get(url),
+        _get(world, route, "guest"),
+        brand.get(url + "?per_page=0"),
+        brand.get(route.url("x") + "/nothing"),
+    ]
+    if route.has_id:
+        answers.append(_get(world, route, "brand", "missing"))
+
+    for response in answers:
+        assert response["Cache-Control"] == "no-cache, private", response.status_code
+        assert "Allow" not in response, response.status_code
+    refused = brand.post(url)
+    assert refused.status_code == 405
+    assert refused["Cache-Control"] == "no-cache, private"
+    assert refused["Allow"] == "GET, HEAD"
+
+
+@pytest.mark.parametrize("route", ROUTES, ids=_ids(ROUTES))
 def test_head_answers_like_get_without_a_body(world, route):
     client = APIClient()
     client.credentials(**bearer(world["brand"]))
