@@ -29,6 +29,7 @@ from platform_api.bulk.staging import (
     SeenIds,
     StagingTable,
     column,
+    copy_text,
     distinct_from,
     is_postgresql,
     missing_references,
@@ -82,6 +83,12 @@ LINE_OBJECT = Keys(
     [key for key, _ in LINE_OWN_KEYS],
     optional=["id_order", "id_product", *_computed(shape.ORDER_DETAILS)],
 )
+
+
+_DUPLICATE = "id_order {id} is also on line {first}: one line per order"
+_NO_SELLER = "id_ambassador {id}: no such ambassador (import the ambassadors first)"
+_NO_BUYER = "buyer.id_ambassador {id}: no such ambassador (import the ambassadors first)"
+_NO_PRODUCT = "products: id_product {id}: no such product (import the products first)"
 
 
 def _rejects(rows: list[tuple[int, int]], by_line: dict[int, Source], why: str) -> list[Rejected]:
@@ -219,9 +226,30 @@ def _merge_products(cursor: Any, products: StagingTable, images: StagingTable) -
 @dataclass(frozen=True)
 class OrderRecord:
     source: Source
-    # Rows in staging order: tuples on SQLite; on PostgreSQL lines of COPY text (`fast.py`).
+    # SQLite: rows in staging order (line number first) as tuples. PostgreSQL: COPY text
+    # (`fast.py`) in the real tables' columns, ORDER_FIELDS and LINE_FIELDS, as a batch of new
+    # orders goes into them; staging puts line number and position in front.
     row: tuple[Any, ...] | str
     lines: list[tuple[Any, ...]] | str
+    # What the checks and the counter need, without staging the rows.
+    id_order: int
+    id_ambassador: int
+    id_buyer: int
+    products: tuple[int, ...]
+
+    def staged_row(self) -> str:
+        """The order's COPY text for its staging table (PostgreSQL)."""
+        return f"{self.source.line}\t{self.row}"
+
+    def staged_lines(self) -> str:
+        """The lines' COPY text for their staging table (PostgreSQL)."""
+        assert isinstance(self.lines, str)
+        line = self.source.line
+        # COPY text escapes newlines in values: each "\n" ends a row.
+        return "".join(
+            f"{line}\t{position}\t{text}\n"
+            for position, text in enumerate(self.lines.split("\n")[:-1], start=1)
+        )
 
 
 _BIGINT = (-(2**63), 2**63 - 1)
@@ -294,9 +322,10 @@ class OrderImporter:
                     "set_config('session_replication_role', 'replica', true)"
                 )
                 self._role_before = cursor.fetchone()[0]
-            self.orders.create(cursor)
-            self.lines.create(cursor)
-            self.changed.create(cursor)
+            else:  # a batch with the triggers off stages only its existing orders, if any
+                self.orders.create(cursor)
+                self.lines.create(cursor)
+                self.changed.create(cursor)
 
     def finish(self) -> None:
         with connection.cursor() as cursor:
@@ -334,6 +363,7 @@ class OrderImporter:
         order_id = value["id_order"]  # an int: the compiled rules checked it
         line_no = source.line
         lines: list[Any] = []
+        product_ids: list[int] = []
         fast_line, copy = self.fast_line, self.copy
         product_keys, line_keys = _PRODUCT_KEYS, _LINE_KEYS
         for position, product in enumerate(products, start=1):
@@ -355,13 +385,15 @@ class OrderImporter:
                 "id_product" in details and details["id_product"] != product_id
             ):
                 return None
+            product_ids.append(product_id)
             if copy:
-                lines.append(f"{line_no}\t{position}\t{order_id}\t{product_id}\t{line}\n")
+                lines.append(f"{order_id}\t{product_id}\t{line}\n")
             else:
                 lines.append((line_no, position, order_id, product_id, *line))
+        keys = (order_id, value["id_ambassador"], buyer_id, tuple(product_ids))
         if copy:
-            return OrderRecord(source, f"{line_no}\t{row}\t{buyer_id}\n", "".join(lines))
-        return OrderRecord(source, (line_no, *row, buyer_id), lines)
+            return OrderRecord(source, f"{row}\t{buyer_id}\n", "".join(lines), *keys)
+        return OrderRecord(source, (line_no, *row, buyer_id), lines, *keys)
 
     def _parse_checked(self, source: Source) -> OrderRecord:
         value = as_object(source.value, "an order")
@@ -382,9 +414,11 @@ class OrderImporter:
         for index, item in enumerate(as_array(value["products"], "order.products")):
             lines.append(self._line(source.line, order_id, index, item))
         order = (source.line, *(row[f] for f in ORDER_FIELDS[:-1]), buyer_id)
+        keys = (order_id, row["ambassador_id"], buyer_id, tuple(line[3] for line in lines))
         if self.copy:
-            return OrderRecord(source, copy_line(order), "".join(map(copy_line, lines)))
-        return OrderRecord(source, order, lines)
+            text = "".join(copy_line(line[2:]) for line in lines)
+            return OrderRecord(source, copy_line(order[1:]), text, *keys)
+        return OrderRecord(source, order, lines, *keys)
 
     def _line(self, line_no: int, order_id: int, index: int, item: Any) -> tuple[Any, ...]:
         what = f"order.products[{index}]"
@@ -407,6 +441,8 @@ class OrderImporter:
         return (line_no, index + 1, order_id, *(row[f] for f in LINE_FIELDS[1:]))
 
     def land(self, batch: list[OrderRecord]) -> Landed:
+        if self._replica_batch:
+            return self._land_replica(batch)
         by_line = {record.source.line: record.source for record in batch}
         landed = Landed()
         with connection.cursor() as cursor:
@@ -414,54 +450,88 @@ class OrderImporter:
             self.lines.clear(cursor)
             cursor.execute("DELETE FROM bulk_changed_orders")
             if self.copy:
-                self.orders.load_text(cursor, "".join(r.row for r in batch))  # type: ignore[misc]
-                self.lines.load_text(cursor, "".join(r.lines for r in batch))  # type: ignore[misc]
+                self.orders.load_text(cursor, "".join(r.staged_row() for r in batch))
+                self.lines.load_text(cursor, "".join(r.staged_lines() for r in batch))
             else:
                 self.orders.load(cursor, [record.row for record in batch])
                 self.lines.load(cursor, [line for record in batch for line in record.lines])
             for line, ref, first in self.seen.duplicates(cursor, "order", self.orders, "id_order"):
                 landed.rejected.append(
-                    Rejected(
-                        line,
-                        f"id_order {ref} is also on line {first}: one line per order",
-                        by_line[line].text,
-                    )
+                    Rejected(line, _DUPLICATE.format(id=ref, first=first), by_line[line].text)
                 )
             self._drop(cursor, landed)
             self.seen.remember(cursor, "order", self.orders, "id_order")
-            if self._replica_batch:
-                _lock_references(cursor, self.orders, self.lines)
-            for column_name, why in (
-                (
-                    "id_ambassador",
-                    "id_ambassador {id}: no such ambassador (import the ambassadors first)",
-                ),
-                (
-                    "id_buyer",
-                    "buyer.id_ambassador {id}: no such ambassador (import the ambassadors first)",
-                ),
-            ):
+            for column_name, why in (("id_ambassador", _NO_SELLER), ("id_buyer", _NO_BUYER)):
                 rows = missing_references(cursor, self.orders, column_name, Ambassador)
                 landed.rejected += _rejects(_not_yet(rows, landed), by_line, why)
             rows = missing_references(cursor, self.lines, "id_product", Product)
             landed.rejected += _rejects(
-                _not_yet(_first_per_line(rows), landed),
-                by_line,
-                "products: id_product {id}: no such product (import the products first)",
+                _not_yet(_first_per_line(rows), landed), by_line, _NO_PRODUCT
             )
             self._drop(cursor, landed)
-            if self._replica_batch:
-                try:
-                    staged = len(batch) - len(landed.rejected)
-                    landed.written = _merge_orders_replica(
-                        cursor, self.orders, self.lines, staged=staged
-                    )
-                except RedoBatch:
-                    self._redo_with_triggers = True
-                    raise
-            else:
-                landed.written = _merge_orders(cursor, self.orders, self.lines)
+            landed.written = _merge_orders(cursor, self.orders, self.lines)
         return landed
+
+    def _land_replica(self, batch: list[OrderRecord]) -> Landed:
+        """A batch with the triggers off: checked on the records' keys, then merged."""
+        landed = Landed()
+        with connection.cursor() as cursor:
+            records = self._checked(cursor, batch, landed)
+            try:
+                landed.written = _merge_orders_replica(
+                    cursor, records, self.orders, self.lines, self.changed
+                )
+            except RedoBatch:
+                self._redo_with_triggers = True
+                raise
+        return landed
+
+    def _checked(self, cursor: Any, batch: list[OrderRecord], landed: Landed) -> list[OrderRecord]:
+        """The records without a duplicate id or a missing reference; the others rejected.
+
+        The same checks, in the same order, as the staged path's statements, on the keys the
+        records carry. The references are locked as the foreign keys' triggers would lock them
+        (`_locked`), and what the locks do not find is missing.
+        """
+        earlier = self.seen.earlier(cursor, "order", [record.id_order for record in batch])
+        first: dict[int, int] = {}
+        unique = []
+        for record in batch:
+            line = record.source.line
+            seen = earlier.get(record.id_order)
+            if seen is None:
+                seen = first.setdefault(record.id_order, line)
+            if seen == line:
+                unique.append(record)
+            else:
+                why = _DUPLICATE.format(id=record.id_order, first=seen)
+                landed.rejected.append(Rejected(line, why, record.source.text))
+        self.seen.add(cursor, "order", ((r.id_order, r.source.line) for r in unique))
+        people = _locked(
+            cursor, Ambassador, {r.id_ambassador for r in unique} | {r.id_buyer for r in unique}
+        )
+        products = _locked(cursor, Product, {ref for r in unique for ref in r.products})
+        refused: set[int] = set()
+
+        def refuse(record: OrderRecord, why: str, ref: int) -> None:
+            refused.add(record.source.line)
+            landed.rejected.append(
+                Rejected(record.source.line, why.format(id=ref), record.source.text)
+            )
+
+        for record in unique:
+            if record.id_ambassador not in people:
+                refuse(record, _NO_SELLER, record.id_ambassador)
+        for record in unique:
+            if record.source.line not in refused and record.id_buyer not in people:
+                refuse(record, _NO_BUYER, record.id_buyer)
+        for record in unique:
+            if record.source.line not in refused:
+                for ref in record.products:
+                    if ref not in products:
+                        refuse(record, _NO_PRODUCT, ref)
+                        break
+        return [record for record in unique if record.source.line not in refused]
 
     def _drop(self, cursor: Any, landed: Landed) -> None:
         dropped = [item.line for item in landed.rejected]
@@ -502,24 +572,21 @@ def _first_per_line(rows: list[tuple[int, int]]) -> list[tuple[int, int]]:
     return sorted(first.items())
 
 
-def _lock_references(cursor: Any, orders: StagingTable, lines: StagingTable) -> None:
-    """Lock the ambassadors and products the batch names, as the foreign keys' triggers would.
+def _locked(cursor: Any, model: type[Ambassador | Product], ids: set[int]) -> set[int]:
+    """Those of `ids` that are rows of `model`, locked as the foreign keys' triggers lock them.
 
-    `FOR KEY SHARE`, in id order, one statement per table: a concurrent DELETE (or key change)
-    of one of them waits for this batch's COMMIT (and then fails on the rows that name it); one
-    that committed first leaves its row out, and the reference check that follows (a statement
-    with a newer snapshot) rejects the records naming it.
+    `FOR KEY SHARE`, in id order, one statement: a concurrent DELETE (or key change) of one of
+    them waits for this batch's COMMIT (and then fails on the rows that name it); one that
+    committed first, even while this statement waited for it, leaves its row out: missing.
     """
-    stage_orders, stage_lines = quote(orders.name), quote(lines.name)
+    if not ids:
+        return set()
+    table, key = quote(model._meta.db_table), quote(column(model, model._meta.pk.name))
     cursor.execute(
-        "SELECT 1 FROM ambassadors_ambassador WHERE id_ambassador IN "
-        f"(SELECT id_ambassador FROM {stage_orders} UNION SELECT id_buyer FROM {stage_orders}) "
-        "ORDER BY id_ambassador FOR KEY SHARE"
+        f"SELECT {key} FROM {table} WHERE {key} = ANY(%s::bigint[]) ORDER BY {key} FOR KEY SHARE",
+        [sorted(ids)],
     )
-    cursor.execute(
-        f"SELECT 1 FROM orders_product WHERE id_product IN (SELECT id_product FROM {stage_lines}) "
-        "ORDER BY id_product FOR KEY SHARE"
-    )
+    return {row[0] for row in cursor.fetchall()}
 
 
 def _merge_orders(cursor: Any, orders: StagingTable, lines: StagingTable) -> int:
@@ -539,86 +606,112 @@ def _merge_orders(cursor: Any, orders: StagingTable, lines: StagingTable) -> int
 
 
 def _merge_orders_replica(
-    cursor: Any, orders: StagingTable, lines: StagingTable, *, staged: int
+    cursor: Any,
+    records: list[OrderRecord],
+    orders: StagingTable,
+    lines: StagingTable,
+    changed_orders: StagingTable,
 ) -> int:
     """`_merge_orders` with the triggers off: what they would do, done here set-based.
 
-    Foreign keys: the references are locked and checked (`_lock_references`); an existing order
-    that gets lines here is locked `FOR KEY SHARE` (a new one is this transaction's own). The
-    order counter (orders.0003): +1 for each order inserted, -1/+1 for each one re-attributed,
-    applied by the triggers' own `orders_order_count_add` (counters locked in id order). Each
-    delta comes from a row this transaction holds: orders it inserts (no concurrent insert of
-    the same id: that one is the RedoBatch case), and existing ones it locks before updating,
-    reading their ambassador. Anything else (a row changed or removed concurrently) redoes the
-    batch with the triggers.
+    New orders and their lines are COPY'd straight into the tables (no staging: a first load
+    is all new); existing ones are staged and upserted, their lines compared. Foreign keys:
+    the references are locked and checked (`_locked`); an existing order that gets lines here
+    is locked `FOR KEY SHARE` (a new one is this transaction's own). The order counter
+    (orders.0003): +1 for each order inserted, -1/+1 for each one re-attributed, applied by the
+    triggers' own `orders_order_count_add` (counters locked in id order). Each delta comes from
+    a row this transaction holds: orders it inserts (no concurrent insert of the same id: that
+    one is the RedoBatch case), and existing ones it locks before updating, reading their
+    ambassador. Anything else (a row changed or removed concurrently) redoes the batch with the
+    triggers.
     """
-    order_table, stage_orders = quote(Order._meta.db_table), quote(orders.name)
-    targets = [column(Order, name) for name in orders.fields]
-    names = ", ".join(quote(c) for c in targets)
-    changing = [c for c in targets if c != "id_order"]
+    if not records:
+        return 0
+    order_table = Order._meta.db_table
     cursor.execute(
-        f"INSERT INTO bulk_changed_orders (id_order) SELECT s.id_order FROM {stage_orders} AS s "
-        f"WHERE NOT EXISTS (SELECT 1 FROM {order_table} AS o WHERE o.id_order = s.id_order)"
+        f"SELECT id_order FROM {quote(order_table)} WHERE id_order = ANY(%s::bigint[])",
+        [[record.id_order for record in records]],
     )
-    fresh = cursor.rowcount
+    existing = {row[0] for row in cursor.fetchall()}
+    fresh = [record for record in records if record.id_order not in existing]
+    known = [record for record in records if record.id_order in existing]
     if fresh:
-        # New rows only: a plain INSERT, so that one inserted concurrently under the same id is
-        # a unique violation (RedoBatch), never an update whose previous ambassador is unknown.
+        # A plain COPY: one inserted concurrently under the same id is a unique violation
+        # (RedoBatch), never an update whose previous ambassador is unknown.
         try:
             with transaction.atomic():
-                cursor.execute(
-                    f"INSERT INTO {order_table} ({names}) SELECT {names} FROM {stage_orders} "
-                    f"WHERE id_order IN (SELECT id_order FROM bulk_changed_orders)"
+                copy_text(
+                    cursor,
+                    order_table,
+                    [column(Order, name) for name in ORDER_FIELDS],
+                    "".join(record.row for record in fresh),  # type: ignore[misc]
                 )
         except IntegrityError as exc:
             if isinstance(exc.__cause__, psycopg.errors.UniqueViolation):
                 raise RedoBatch("an order was inserted concurrently") from exc
             raise  # a rule the checks do not know: batches.py isolates the record
-    moved: Counter[int] = Counter()  # re-attributions: ambassador -> change of their count
+    counts = Counter(record.id_ambassador for record in fresh)  # ambassador -> change
     written: set[int] = set()  # existing orders updated
-    if fresh < staged:
-        # The existing orders that differ from the file, locked before they are read.
+    if known:
+        for table in (orders, lines, changed_orders):
+            table.create(cursor)
+        orders.load_text(cursor, "".join(record.staged_row() for record in known))
+        lines.load_text(cursor, "".join(record.staged_lines() for record in known))
+        written = _update_orders(cursor, orders, counts)
+    moved = sorted((ref, delta) for ref, delta in counts.items() if delta)
+    if moved:
+        # The counter's triggers' work, in one call (its counters locked in id order).
         cursor.execute(
-            f"SELECT o.id_order, o.id_ambassador FROM {order_table} AS o "
-            f"JOIN {stage_orders} AS s ON s.id_order = o.id_order "
-            f"WHERE {distinct_from('o', 's', changing)} ORDER BY o.id_order FOR UPDATE OF o"
+            "SELECT orders_order_count_add(%s::bigint[], %s::bigint[])",
+            [[ref for ref, _ in moved], [delta for _, delta in moved]],
         )
-        before = dict(cursor.fetchall())
-        # As `upsert`, plus each row's ambassador: a row written that was not locked above (one
-        # changed, or removed and now inserted again, by a concurrent writer) redoes the batch.
-        cursor.execute(f"{upsert_sql(orders)} RETURNING id_order, id_ambassador")
-        for order, ambassador in cursor.fetchall():
-            if order not in before:
-                raise RedoBatch(f"order {order} was changed concurrently")
-            if before[order] != ambassador:
-                moved[before[order]] -= 1
-                moved[ambassador] += 1
-            written.add(order)
-    if fresh or any(moved.values()):
-        # The counter's triggers' work, in one call (its counters locked in id order): +1 per new
-        # order (bulk_changed_orders holds exactly those so far), and the re-attributions.
-        cursor.execute(
-            "SELECT orders_order_count_add(array_agg(d.id ORDER BY d.id), "
-            "array_agg(d.delta ORDER BY d.id)) FROM (SELECT c.id, sum(c.delta)::bigint AS delta "
-            f"FROM (SELECT id_ambassador AS id, 1 AS delta FROM {stage_orders} "
-            "WHERE id_order IN (SELECT id_order FROM bulk_changed_orders) "
-            "UNION ALL SELECT * FROM unnest(%s::bigint[], %s::bigint[])) AS c "
-            "GROUP BY c.id HAVING sum(c.delta) <> 0) AS d",
-            [list(moved), list(moved.values())],
+    if fresh:
+        # In the file's order: an order's lines get ascending ids, so rank by id = position.
+        copy_text(
+            cursor,
+            OrderProduct._meta.db_table,
+            [column(OrderProduct, name) for name in LINE_FIELDS],
+            "".join(record.lines for record in fresh),  # type: ignore[misc]
         )
-    # A batch of new orders only (a first load) has no lines to compare.
-    changed = _changed_lines(cursor, orders, lines) if fresh < staged else set()
-    kept = sorted(changed - written)  # existing orders whose lines change, their row does not
-    if kept:
-        cursor.execute(
-            f"SELECT id_order FROM {order_table} WHERE id_order = ANY(%s) "
-            f"ORDER BY id_order FOR KEY SHARE",
-            [kept],
-        )
-        if len(cursor.fetchall()) != len(kept):
-            raise RedoBatch("an order was removed concurrently")
-    _replace_lines(cursor, lines, changed=bool(changed), fresh=bool(fresh))
-    return fresh + len(written | changed)
+    changed: set[int] = set()
+    if known:
+        changed = _changed_lines(cursor, orders, lines)
+        kept = sorted(changed - written)  # existing orders whose lines change, their row does not
+        if kept:
+            cursor.execute(
+                f"SELECT id_order FROM {quote(order_table)} WHERE id_order = ANY(%s) "
+                f"ORDER BY id_order FOR KEY SHARE",
+                [kept],
+            )
+            if len(cursor.fetchall()) != len(kept):
+                raise RedoBatch("an order was removed concurrently")
+        _replace_lines(cursor, lines, changed=bool(changed), fresh=False)
+    return len(fresh) + len(written | changed)
+
+
+def _update_orders(cursor: Any, orders: StagingTable, counts: Counter[int]) -> set[int]:
+    """Upsert the staged (existing) orders; their ids. Re-attributions moved in `counts`."""
+    order_table, stage_orders = quote(Order._meta.db_table), quote(orders.name)
+    changing = [c for c in (column(Order, name) for name in orders.fields) if c != "id_order"]
+    # The existing orders that differ from the file, locked before they are read.
+    cursor.execute(
+        f"SELECT o.id_order, o.id_ambassador FROM {order_table} AS o "
+        f"JOIN {stage_orders} AS s ON s.id_order = o.id_order "
+        f"WHERE {distinct_from('o', 's', changing)} ORDER BY o.id_order FOR UPDATE OF o"
+    )
+    before = dict(cursor.fetchall())
+    # As `upsert`, plus each row's ambassador: a row written that was not locked above (one
+    # changed, or removed and now inserted again, by a concurrent writer) redoes the batch.
+    cursor.execute(f"{upsert_sql(orders)} RETURNING id_order, id_ambassador")
+    written = set()
+    for order, ambassador in cursor.fetchall():
+        if order not in before:
+            raise RedoBatch(f"order {order} was changed concurrently")
+        if before[order] != ambassador:
+            counts[before[order]] -= 1
+            counts[ambassador] += 1
+        written.add(order)
+    return written
 
 
 def _changed_lines(cursor: Any, orders: StagingTable, lines: StagingTable) -> set[int]:

@@ -101,9 +101,7 @@ class StagingTable:
 
     def load_text(self, cursor: CursorWrapper, text: str) -> None:
         """Append rows given as COPY text (PostgreSQL), one `write` for the whole batch."""
-        names = ", ".join(quote(name) for name in self.columns)
-        with cursor.cursor.copy(f"COPY {quote(self.name)} ({names}) FROM STDIN") as copy:
-            copy.write(text.encode())
+        copy_text(cursor, self.name, self.columns, text)
 
     def _sqlite_adapters(self) -> list[Callable[[Any], Any] | None]:
         # Stored as the ORM stores them, so that the merge's comparisons and the API see the same
@@ -128,6 +126,19 @@ class StagingTable:
             cursor.execute(
                 f"DELETE FROM {quote(self.name)} WHERE {quote(LINE_NO)} IN ({marks})", numbers
             )
+
+
+def copy_text(cursor: CursorWrapper, table: str, columns: Sequence[str], text: str) -> None:
+    """`COPY table (columns) FROM STDIN` of rows given as COPY text (PostgreSQL), one `write`.
+
+    psycopg's own errors, as Django's (`IntegrityError` for a constraint): `cursor.copy` is
+    psycopg's cursor, which Django's wrapper does not translate, and `batches.py` isolates a
+    refused record by catching Django's `DatabaseError`.
+    """
+    names = ", ".join(quote(name) for name in columns)
+    statement = f"COPY {quote(table)} ({names}) FROM STDIN"
+    with connection.wrap_database_errors, cursor.cursor.copy(statement) as copy:
+        copy.write(text.encode())
 
 
 def _decimal_adapter(field: models.DecimalField[Any, Any]) -> Callable[[Any], Any]:
@@ -251,6 +262,21 @@ class SeenIds:
         for row in cursor.fetchall():
             found.setdefault(row[0], (row[0], row[1], row[2]))
         return sorted(found.values())
+
+    def earlier(self, cursor: CursorWrapper, kind: str, ids: Sequence[int]) -> dict[int, int]:
+        """{id: line} of those of `ids` that earlier batches of this run landed or rejected."""
+        cursor.execute(
+            f"SELECT id, {quote(LINE_NO)} FROM {quote(self.table)} "
+            f"WHERE kind = %s AND id = ANY(%s::bigint[])",
+            [kind, list(ids)],
+        )
+        return dict(cursor.fetchall())
+
+    def add(self, cursor: CursorWrapper, kind: str, pairs: Iterable[tuple[int, int]]) -> None:
+        """Remember (id, line) pairs (PostgreSQL: one COPY)."""
+        text = "".join(f"{kind}\t{ident}\t{line}\n" for ident, line in pairs)
+        if text:
+            copy_text(cursor, self.table, ["kind", "id", LINE_NO], text)
 
     def remember(
         self, cursor: CursorWrapper, kind: str, stage: StagingTable, id_column: str

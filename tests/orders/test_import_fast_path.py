@@ -164,7 +164,7 @@ def test_a_product_deleted_before_the_batch_locks_it_rejects_its_orders(shop):
     importer.start()
     try:
         # when the import waits on the product's lock, and the delete then commits
-        _wait_until_blocked("SELECT 1 FROM orders_product")
+        _wait_until_blocked('SELECT "id_product" FROM "orders_product"')
         deleter.commit()
         importer.join(DEADLINE_SECONDS)
     finally:
