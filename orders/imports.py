@@ -31,6 +31,7 @@ from platform_api.bulk.staging import (
     column,
     copy_text,
     distinct_from,
+    id_array,
     is_postgresql,
     missing_references,
     quote,
@@ -506,7 +507,7 @@ class OrderImporter:
             else:
                 why = _DUPLICATE.format(id=record.id_order, first=seen)
                 landed.rejected.append(Rejected(line, why, record.source.text))
-        self.seen.add(cursor, "order", ((r.id_order, r.source.line) for r in unique))
+        self.seen.add(cursor, "order", [(r.id_order, r.source.line) for r in unique])
         people = _locked(
             cursor, Ambassador, {r.id_ambassador for r in unique} | {r.id_buyer for r in unique}
         )
@@ -584,7 +585,7 @@ def _locked(cursor: Any, model: type[Ambassador | Product], ids: set[int]) -> se
     table, key = quote(model._meta.db_table), quote(column(model, model._meta.pk.name))
     cursor.execute(
         f"SELECT {key} FROM {table} WHERE {key} = ANY(%s::bigint[]) ORDER BY {key} FOR KEY SHARE",
-        [sorted(ids)],
+        [id_array(sorted(ids))],
     )
     return {row[0] for row in cursor.fetchall()}
 
@@ -628,11 +629,18 @@ def _merge_orders_replica(
     if not records:
         return 0
     order_table = Order._meta.db_table
-    cursor.execute(
-        f"SELECT id_order FROM {quote(order_table)} WHERE id_order = ANY(%s::bigint[])",
-        [[record.id_order for record in records]],
-    )
-    existing = {row[0] for row in cursor.fetchall()}
+    # Which exist: only ids up to the highest are looked up (a first load or a feed of new
+    # orders, none). One inserted concurrently in between is the COPY's unique violation.
+    cursor.execute(f"SELECT max(id_order) FROM {quote(order_table)}")
+    highest = cursor.fetchone()[0]
+    existing: set[int] = set()
+    candidates = [] if highest is None else [r.id_order for r in records if r.id_order <= highest]
+    if candidates:
+        cursor.execute(
+            f"SELECT id_order FROM {quote(order_table)} WHERE id_order = ANY(%s::bigint[])",
+            [id_array(candidates)],
+        )
+        existing = {row[0] for row in cursor.fetchall()}
     fresh = [record for record in records if record.id_order not in existing]
     known = [record for record in records if record.id_order in existing]
     if fresh:
@@ -663,7 +671,7 @@ def _merge_orders_replica(
         # The counter's triggers' work, in one call (its counters locked in id order).
         cursor.execute(
             "SELECT orders_order_count_add(%s::bigint[], %s::bigint[])",
-            [[ref for ref, _ in moved], [delta for _, delta in moved]],
+            [id_array(ref for ref, _ in moved), id_array(delta for _, delta in moved)],
         )
     if fresh:
         # In the file's order: an order's lines get ascending ids, so rank by id = position.
