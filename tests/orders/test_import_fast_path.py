@@ -395,3 +395,127 @@ def test_row_triggers_keeps_an_operators_own_trigger_firing(
     assert "3 landed (3 written, 0 unchanged)" in summary
     assert audited() == seen
     assert mismatches() == []
+
+
+def _lines_as_listed(order_id: int) -> list[tuple[int, int]]:
+    """(product, quantity) of an order's lines, in line order (by id)."""
+    return list(
+        OrderProduct.objects.filter(order_id=order_id)
+        .order_by("id_order_product")
+        .values_list("product_id", "quantity")
+    )
+
+
+def _as_in_file(record) -> list[tuple[int, int]]:
+    return [(p["id_product"], p["order_details"]["quantity"]) for p in record["products"]]
+
+
+def test_a_batch_of_new_and_existing_orders_lands_both_as_the_file_says(shop):
+    # given two orders landed, credited to different ambassadors
+    records, seller, other = shop["records"], shop["seller"], shop["other"]
+    run_import(services.orders_import, records[:2])
+    # when one batch brings new orders (credited in descending ambassador order, their lines
+    # in the file's order) and an existing one whose lines change
+    later = max(record["id_order"] for record in records) + 10
+    first_new = {**records[2], "id_order": later, "id_ambassador": max(seller.pk, other.pk)}
+    second_new = {**records[2], "id_order": later + 1, "id_ambassador": min(seller.pk, other.pk)}
+    for record in (first_new, second_new):
+        record["products"] = [
+            {**p, "order_details": {**p["order_details"], "id_order": record["id_order"]}}
+            for p in reversed(records[2]["products"])
+        ]
+    fewer = {**records[0], "products": records[0]["products"][1:]}
+
+    totals, recorder = run_import(
+        services.orders_import, [fewer, first_new, second_new, records[1]], batch_size=10
+    )
+
+    # then the new ones are inserted, the changed one replaced, the unchanged one untouched
+    assert (totals.note, totals.landed, totals.written, recorder.rejects) == (FAST, 4, 3, [])
+    for record in (fewer, first_new, second_new, records[1]):
+        assert _lines_as_listed(record["id_order"]) == _as_in_file(record)
+    assert mismatches() == []
+
+
+def test_a_file_out_of_id_order_rejects_an_id_an_earlier_batch_had(shop):
+    template = shop["records"][0]
+    base = template["id_order"] + 100
+    records = []
+    for id_order in (base + 2, base, base + 1, base + 2, base - 1):
+        record = {**template, "id_order": id_order}
+        record["products"] = [
+            {**p, "order_details": {**p["order_details"], "id_order": id_order}}
+            for p in template["products"]
+        ]
+        records.append(record)
+
+    totals, recorder = run_import(services.orders_import, records, batch_size=2)
+
+    assert recorder.reasons == {4: f"id_order {base + 2} is also on line 1: one line per order"}
+    assert (totals.note, totals.landed) == (FAST, 4)
+    assert sorted(Order.objects.values_list("pk", flat=True)) == [
+        base - 1,
+        base,
+        base + 1,
+        base + 2,
+    ]
+    assert mismatches() == []
+
+
+def test_after_a_redone_batch_its_ids_are_still_duplicates_later(shop, monkeypatch):
+    merge = imports._merge_orders_replica
+    calls = []
+
+    def once(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            raise RedoBatch("simulated")
+        return merge(*args, **kwargs)
+
+    monkeypatch.setattr(imports, "_merge_orders_replica", once)
+    first, second, third = shop["records"]
+
+    totals, recorder = run_import(
+        services.orders_import, [first, second, third, first], batch_size=2
+    )
+
+    assert totals.redone == 1
+    assert recorder.reasons == {
+        4: f"id_order {first['id_order']} is also on line 1: one line per order"
+    }
+    assert (Order.objects.count(), mismatches()) == (3, [])
+
+
+def test_an_order_inserted_concurrently_before_the_copy_redoes_the_batch(shop, monkeypatch):
+    # given another writer that inserts one of the batch's new orders just before its COPY
+    records, seller = shop["records"], shop["seller"]
+    taken = records[1]
+    copy_text = imports.copy_text
+    inserted = []
+
+    def racing(cursor, table, *args, **kwargs):
+        if table == Order._meta.db_table and not inserted:
+            with psycopg.connect(connection_url(), autocommit=True) as other:
+                other.execute(
+                    "INSERT INTO orders_order (id_order, total_amount, total_paid, total_ws,"
+                    " id_popliste, source, last_status, id_meeting, customer_id, order_info,"
+                    " currency, date_order, type, id_chat_segment, id_chatroom, date_insert,"
+                    " date_update, assignment, id_ambassador, id_buyer) VALUES (%s, 1, 1, 1, 0,"
+                    " '', 'PENDING', 0, '', '', 'EUR', now(), 'WEB', 0, 0, now(), now(),"
+                    " 'unassigned', %s, %s)",
+                    [taken["id_order"], seller.pk, taken["buyer"]["id_ambassador"]],
+                )
+            inserted.append(taken["id_order"])
+        return copy_text(cursor, table, *args, **kwargs)
+
+    monkeypatch.setattr(imports, "copy_text", racing)
+
+    # when
+    totals, recorder = run_import(services.orders_import, records, batch_size=10)
+
+    # then the batch is redone with the triggers: the concurrent row is updated to the file's
+    assert inserted == [taken["id_order"]]
+    assert (totals.redone, totals.landed, recorder.rejects) == (1, 3, [])
+    assert Order.objects.get(pk=taken["id_order"]).last_status == taken["last_status"]
+    assert _lines_as_listed(taken["id_order"]) == _as_in_file(taken)
+    assert mismatches() == []
