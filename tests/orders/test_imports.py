@@ -400,3 +400,23 @@ def test_the_compiled_rules_give_the_checked_rows_or_defer_to_them(people, produ
         except Exception:  # raising is how a cleaner says "in doubt"
             fast = None
         assert fast is None, number
+
+
+@pytest.mark.parametrize("triggers", [False, True], ids=["fast path", "triggers' path"])
+def test_control_characters_in_values_land_as_they_were(people, products, triggers, monkeypatch):
+    # COPY text escapes them; the staged path splits the lines' text at its row ends
+    if triggers:
+        if connection.vendor != "postgresql":
+            pytest.skip("the other path is PostgreSQL's")
+        monkeypatch.setattr("orders.imports.replica_allowed", lambda: False)
+    records = exported_orders(2, people, products)
+    records[0]["order_info"] = "two\nlines\tand a \\ backslash\r"
+    records[1]["products"][0]["order_details"]["sku"] = "a\tb\nc\\d"
+
+    totals, recorder = run_import(services.orders_import, records)
+
+    assert (recorder.rejects, totals.landed) == ([], 2)
+    assert Order.objects.get(pk=records[0]["id_order"]).order_info == records[0]["order_info"]
+    line = OrderProduct.objects.filter(order_id=records[1]["id_order"]).order_by("pk").first()
+    assert line.sku == "a\tb\nc\\d"
+    assert OrderProduct.objects.filter(order_id=records[1]["id_order"]).count() == 2
