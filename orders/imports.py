@@ -225,7 +225,7 @@ def _merge_products(cursor: Any, products: StagingTable, images: StagingTable) -
     return len(written)
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # not frozen: its __init__ cost 1.4 µs a record (0.3 µs so), both sides
 class OrderRecord:
     source: Source
     # SQLite: rows in staging order (line number first) as tuples. PostgreSQL: COPY text
