@@ -291,6 +291,12 @@ class OrderImporter:
         )
         # The orders of a batch whose lines differ from the file's (filled by the merge).
         self.changed = StagingTable("bulk_changed_orders", Order, ["id_order"], extra=())
+        # The existing orders of a batch with the triggers off: loaded from the records' COPY
+        # text as it is (no line numbers: the checks are done; positions from the load order).
+        self.known_orders = StagingTable("bulk_stage_order", Order, ORDER_FIELDS, extra=())
+        self.known_lines = StagingTable(
+            "bulk_stage_line", OrderProduct, LINE_FIELDS, extra=(), serial="seq"
+        )
         self.seen = SeenIds()
         self.replica = False  # may this role skip the triggers (decided by `prepare`)?
         self.note = ""
@@ -481,7 +487,7 @@ class OrderImporter:
             records = self._checked(cursor, batch, landed)
             try:
                 landed.written = _merge_orders_replica(
-                    cursor, records, self.orders, self.lines, self.changed
+                    cursor, records, self.known_orders, self.known_lines, self.changed
                 )
             except RedoBatch:
                 self._redo_with_triggers = True
@@ -667,8 +673,8 @@ def _merge_orders_replica(
     if known:
         for table in (orders, lines, changed_orders):
             table.create(cursor)
-        orders.load_text(cursor, "".join(record.staged_row() for record in known))
-        lines.load_text(cursor, "".join(record.staged_lines() for record in known))
+        orders.load_text(cursor, "".join(record.row for record in known))  # type: ignore[misc]
+        lines.load_text(cursor, "".join(record.lines for record in known))  # type: ignore[misc]
         written = _update_orders(cursor, orders, counts)
     moved = sorted((ref, delta) for ref, delta in counts.items() if delta)
     if moved:
@@ -687,7 +693,7 @@ def _merge_orders_replica(
         )
     changed: set[int] = set()
     if known:
-        changed = _changed_lines(cursor, orders, lines)
+        changed = _changed_lines(cursor, orders, lines, position=_LOADED_POSITION)
         kept = sorted(changed - written)  # existing orders whose lines change, their row does not
         if kept:
             cursor.execute(
@@ -697,7 +703,7 @@ def _merge_orders_replica(
             )
             if len(cursor.fetchall()) != len(kept):
                 raise RedoBatch("an order was removed concurrently")
-        _replace_lines(cursor, lines, changed=bool(changed), fresh=False)
+        _replace_lines(cursor, lines, changed=bool(changed), fresh=False, order="seq")
     return len(fresh) + len(written | changed)
 
 
@@ -726,11 +732,18 @@ def _update_orders(cursor: Any, orders: StagingTable, counts: Counter[int]) -> s
     return written
 
 
-def _changed_lines(cursor: Any, orders: StagingTable, lines: StagingTable) -> set[int]:
+# A line's position in its order when the staging table numbers the rows as loaded (`seq`).
+_LOADED_POSITION = "row_number() OVER (PARTITION BY id_order ORDER BY seq)"
+
+
+def _changed_lines(
+    cursor: Any, orders: StagingTable, lines: StagingTable, *, position: str = "pos"
+) -> set[int]:
     """Existing orders whose staged lines differ from theirs, added to bulk_changed_orders."""
     line_table = quote(OrderProduct._meta.db_table)
     stage_orders, stage_lines = quote(orders.name), quote(lines.name)
     compared = "id_order, pos, id_product, quantity, unit_price, sku, currency"
+    staged = f"id_order, {position} AS pos, id_product, quantity, unit_price, sku, currency"
     # An existing order's lines are compared as a list (position = rank by id); only orders
     # whose list differs get theirs replaced, so a re-run rewrites nothing.
     cursor.execute(
@@ -738,7 +751,7 @@ def _changed_lines(cursor: Any, orders: StagingTable, lines: StagingTable) -> se
         f"ORDER BY l.id_order_product) AS pos, l.id_product, l.quantity, l.unit_price, l.sku, "
         f"l.currency FROM {line_table} AS l "
         f"WHERE l.id_order IN (SELECT id_order FROM {stage_orders})), "
-        f"staged AS (SELECT {compared} FROM {stage_lines} "
+        f"staged AS (SELECT {staged} FROM {stage_lines} "
         f"WHERE id_order NOT IN (SELECT id_order FROM bulk_changed_orders)) "
         f"INSERT INTO bulk_changed_orders (id_order) "
         f"SELECT id_order FROM (SELECT {compared} FROM staged "
@@ -750,7 +763,9 @@ def _changed_lines(cursor: Any, orders: StagingTable, lines: StagingTable) -> se
     return {row[0] for row in cursor.fetchall()}
 
 
-def _replace_lines(cursor: Any, lines: StagingTable, *, changed: bool, fresh: bool) -> None:
+def _replace_lines(
+    cursor: Any, lines: StagingTable, *, changed: bool, fresh: bool, order: str = "id_order, pos"
+) -> None:
     """The lines of the orders in bulk_changed_orders: deleted (changed ones), then inserted."""
     line_table, stage_lines = quote(OrderProduct._meta.db_table), quote(lines.name)
     if changed:
@@ -761,5 +776,5 @@ def _replace_lines(cursor: Any, lines: StagingTable, *, changed: bool, fresh: bo
         cursor.execute(
             f"INSERT INTO {line_table} (id_order, id_product, quantity, unit_price, sku, currency) "
             f"SELECT id_order, id_product, quantity, unit_price, sku, currency FROM {stage_lines} "
-            f"WHERE id_order IN (SELECT id_order FROM bulk_changed_orders) ORDER BY id_order, pos"
+            f"WHERE id_order IN (SELECT id_order FROM bulk_changed_orders) ORDER BY {order}"
         )

@@ -47,6 +47,7 @@ class StagingTable:
     model: type[models.Model]
     fields: Sequence[str]  # model field names or attnames, in row order after `extra`
     extra: Sequence[str] = (LINE_NO,)
+    serial: str | None = None  # PostgreSQL: an identity column numbering rows as loaded
 
     @property
     def columns(self) -> list[str]:
@@ -69,6 +70,8 @@ class StagingTable:
                 else field.db_type(connection)
             )
             definitions.append(f"{quote(column(self.model, name))} {db_type}")
+        if self.serial is not None:
+            definitions.append(f"{quote(self.serial)} bigint GENERATED ALWAYS AS IDENTITY")
         cursor.execute(f"DROP TABLE IF EXISTS {quote(self.name)}")
         cursor.execute(
             f"CREATE TEMPORARY TABLE {quote(self.name)} ({', '.join(definitions)}){ON_COMMIT_DROP}"

@@ -519,3 +519,15 @@ def test_an_order_inserted_concurrently_before_the_copy_redoes_the_batch(shop, m
     assert Order.objects.get(pk=taken["id_order"]).last_status == taken["last_status"]
     assert _lines_as_listed(taken["id_order"]) == _as_in_file(taken)
     assert mismatches() == []
+
+
+def test_an_existing_orders_lines_in_another_order_are_replaced_in_that_order(shop):
+    records = shop["records"]
+    run_import(services.orders_import, records)
+    swapped = {**records[1], "products": list(reversed(records[1]["products"]))}
+
+    totals, _ = run_import(services.orders_import, [records[0], swapped])
+
+    assert (totals.note, totals.written) == (FAST, 1)
+    assert _lines_as_listed(swapped["id_order"]) == _as_in_file(swapped)
+    assert _lines_as_listed(records[0]["id_order"]) == _as_in_file(records[0])
