@@ -26,6 +26,8 @@ from platform_api.bulk.fast import compile_row, copy_line
 from platform_api.bulk.records import Keys, as_array, as_object, clean_row
 from platform_api.bulk.rules import Invalid, RowRules
 from platform_api.bulk.staging import (
+    BIGINT_MAX,
+    BIGINT_MIN,
     LINE_NO,
     SeenIds,
     StagingTable,
@@ -254,7 +256,6 @@ class OrderRecord:
         )
 
 
-_BIGINT = (-(2**63), 2**63 - 1)
 # (required, allowed) key sets of the shapes, for `_parse_fast`.
 _ORDER_KEYS = (ORDER_OBJECT.required_set, ORDER_OBJECT.allowed)
 _BUYER_KEYS = (BUYER_REFERENCE.required_set, BUYER_REFERENCE.allowed)
@@ -364,7 +365,7 @@ class OrderImporter:
         products = value["products"]
         if (
             type(buyer_id) is not int
-            or not _BIGINT[0] <= buyer_id <= _BIGINT[1]
+            or not BIGINT_MIN <= buyer_id <= BIGINT_MAX
             or type(products) is not list
         ):
             return None
@@ -384,7 +385,7 @@ class OrderImporter:
             if type(details) is not dict or not line_keys[0] <= details.keys() <= line_keys[1]:
                 return None
             product_id = product["id_product"]
-            if type(product_id) is not int or not _BIGINT[0] <= product_id <= _BIGINT[1]:
+            if type(product_id) is not int or not BIGINT_MIN <= product_id <= BIGINT_MAX:
                 return None
             line = fast_line(details)
             if line is None:
