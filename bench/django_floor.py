@@ -34,6 +34,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.cpu_split import process_cpu_s  # noqa: E402
 from bench.fault import free_port  # noqa: E402
 
 VENV = ROOT / ".venv" / "bin"
@@ -120,15 +121,6 @@ PATHS = {
     "django": "/api/v2/platform/ambassadors/7/orders",
     "drf": "/drf/ambassadors/7/orders",
 }
-CLK = os.sysconf("SC_CLK_TCK")
-
-
-def ticks(pid: int) -> int:
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0
-    return int(fields[11]) + int(fields[12])
 
 
 def group(pgid: int) -> list[int]:
@@ -162,11 +154,11 @@ def measure(folder: str, server: str, app: str, duration: int) -> tuple[float, f
         wrk = ["wrk", "-t2", "-c8"]
         subprocess.run([*wrk, "-d3s", url], capture_output=True, check=True)
         pids = group(process.pid)
-        before = sum(ticks(pid) for pid in pids)
+        before = sum(process_cpu_s(pid) for pid in pids)
         out = subprocess.run(
             [*wrk, f"-d{duration}s", url], capture_output=True, text=True, check=True
         ).stdout
-        cpu = (sum(ticks(pid) for pid in pids) - before) / CLK
+        cpu = sum(process_cpu_s(pid) for pid in pids) - before
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=20)
