@@ -698,9 +698,9 @@ def _merge_orders_replica(
         kept = sorted(changed - written)  # existing orders whose lines change, their row does not
         if kept:
             cursor.execute(
-                f"SELECT id_order FROM {quote(order_table)} WHERE id_order = ANY(%s) "
+                f"SELECT id_order FROM {quote(order_table)} WHERE id_order = ANY(%s::bigint[]) "
                 f"ORDER BY id_order FOR KEY SHARE",
-                [kept],
+                [id_array(kept)],
             )
             if len(cursor.fetchall()) != len(kept):
                 raise RedoBatch("an order was removed concurrently")
