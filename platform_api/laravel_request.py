@@ -100,18 +100,23 @@ def laravel_query(request: Any) -> PhpArray:
     return cached
 
 
-def raw_path(request: HttpRequest) -> str:
-    """The path as the client sent it (gunicorn's RAW_URI, or REQUEST_URI), percent-encoding
-    kept; re-encoded from the decoded path when the server does not pass it on."""
+def raw_path_bytes(request: HttpRequest) -> bytes:
+    """The path's bytes as the client sent them (gunicorn's RAW_URI, or REQUEST_URI),
+    percent-encoding kept; re-encoded from the decoded path when the server does not pass it
+    on (Django's test client)."""
     raw = request.META.get("RAW_URI") or request.META.get("REQUEST_URI")
     if not raw:
-        return escape_uri_path(request.path)
+        return escape_uri_path(request.path).encode()
     if not raw.startswith("/"):  # absolute-form request target: http://host/path
         raw = urlsplit(raw).path or "/"
-    path = raw.split("?", 1)[0].split("#", 1)[0]
-    # The server hands bytes over as latin-1; a body must be valid UTF-8 (PHP's json_encode
-    # would fail on such a path and answer 500; the replacement character is kinder).
-    return path.encode("latin-1", errors="replace").decode("utf-8", errors="replace")
+    # The server hands the bytes over as latin-1.
+    return raw.split("?", 1)[0].split("#", 1)[0].encode("latin-1", errors="replace")
+
+
+def raw_path(request: HttpRequest) -> str:
+    """`raw_path_bytes` as text. A body must be valid UTF-8 (PHP's json_encode would fail on
+    such a path and answer 500; the replacement character is kinder)."""
+    return raw_path_bytes(request).decode("utf-8", errors="replace")
 
 
 def _scheme_and_http_host(request: HttpRequest) -> str:

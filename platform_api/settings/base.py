@@ -46,6 +46,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "platform_api.request_log.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Laravel's global HandleCors: CORS headers on api/*, preflights answered before routing.
+    "platform_api.cors.LaravelCorsMiddleware",
     # The Bearer API's requests skip from here to ApiShortcutEnd: these serve the admin and the
     # docs (browser sessions, cookies, forms, static files); platform_api/api_path.py.
     "platform_api.api_path.ApiShortcut",

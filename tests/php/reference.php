@@ -93,6 +93,19 @@ while (($line = fgets(STDIN)) !== false) {
             $answer = ['query' => dump($query), 'page' => (string) $resolved,
                        'url_query' => page_url_query($query, 2)];
             break;
+        case 'cors_path':
+            // HandleCors::hasMatchingPath with config/cors.php's default paths: Request::is()
+            // on decodedPath(), Laravel 12's Str::is (the `s` flag since laravel/framework#51196).
+            $path = trim($input, '/');
+            $decoded = rawurldecode($path === '' ? '/' : $path);
+            $answer = false;
+            foreach (['api/*', 'sanctum/csrf-cookie'] as $pattern) {
+                $regex = '#^'.str_replace('\\*', '.*', preg_quote($pattern, '#')).'\\z#su';
+                if ($pattern === $decoded || preg_match($regex, $decoded) === 1) {
+                    $answer = true;
+                }
+            }
+            break;
         default:
             $answer = null;
     }
