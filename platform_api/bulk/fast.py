@@ -95,7 +95,8 @@ def compile_row(rules: RowRules, keys: Sequence[tuple[str, str]], *, copy: bool 
         elif copy and rule.clean_type is parse_datetime:
             steps += [
                 f"{var} = fromiso({var})",
-                f"if {var}.tzinfo is None:",
+                # Years 1 and 9999 may leave the range in UTC: the cleaner says.
+                f"if {var}.tzinfo is None or {var}.year == 9999 or {var}.year == 1:",
                 "    return None",
                 f"{text} = {var}.isoformat()",
             ]

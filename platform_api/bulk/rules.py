@@ -11,7 +11,7 @@ from __future__ import annotations
 import operator
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from functools import cached_property
 from typing import Any
@@ -66,6 +66,14 @@ def parse_datetime(value: Any) -> datetime:
         raise Invalid(f"{value!r} is not an ISO 8601 date-time like 2025-05-04T09:42:00Z") from None
     if parsed.tzinfo is None:
         raise Invalid(f"{value!r} has no time zone: add Z (UTC) or an offset")
+    try:
+        # The database stores the instant in UTC: one past 9999 or before year 1 there would
+        # land, and then no export or route could read the row back.
+        parsed.astimezone(UTC)
+    except OverflowError:
+        raise Invalid(
+            f"{value!r} is out of range: in UTC it must fall in the years 1 to 9999"
+        ) from None
     return parsed
 
 

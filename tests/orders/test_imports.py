@@ -144,6 +144,11 @@ def _set_line(key: str, value: Any):
             "order.date_order: 'yesterday' is not an ISO 8601",
         ),
         (lambda o: o.update(date_order="2025-01-01T10:00:00"), "has no time zone"),
+        # Past year 9999 in UTC: the row would land and no export or route could read it.
+        (
+            lambda o: o.update(date_update="9999-12-31T23:59:59-05:00"),
+            "order.date_update: '9999-12-31T23:59:59-05:00' is out of range",
+        ),
         (lambda o: o.update(source=None), "order.source: may not be null"),
         (lambda o: o.update(id_ambassador=999_999), "id_ambassador 999999: no such ambassador"),
         (lambda o: o["buyer"].update(id_ambassador=888_888), "buyer.id_ambassador 888888: no such"),
@@ -384,6 +389,7 @@ def test_the_compiled_rules_give_the_checked_rows_or_defer_to_them(people, produ
         {**good[0], "last_status": "LOST"},
         {**good[0], "currency": "EURO"},
         {**good[0], "date_order": "2025-01-01T10:00:00"},
+        {**good[0], "date_order": "9999-12-31T23:59:59-05:00"},
         {**good[0], "source": None},
         {**good[0], "source": "a\x00b"},
         {**good[0], "id_order": 2**63},

@@ -50,6 +50,8 @@ def test_values_the_database_takes_are_cleaned_to_what_it_stores(model, name, va
         (Order, "type", "FAX", "'FAX' is not one of MAG, STORE, WEB"),
         (Order, "date_order", "2025-05-04 09:42", "has no time zone"),
         (Order, "date_order", 1714815720, "expected a date-time string, got a number"),
+        (Order, "date_order", "9999-12-31T23:00:00-05:00", "is out of range: in UTC"),
+        (Order, "date_order", "0001-01-01T00:00:00+01:00", "is out of range: in UTC"),
         (Ambassador, "anonymized", 1, "expected true or false, got a number"),
         (I18nContent, "lang", "en_US", "'en_US' is not one of de_DE, en_GB, es_ES, fr_FR"),
     ],
