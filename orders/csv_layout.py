@@ -159,7 +159,9 @@ def read_orders(stream: IO[bytes]) -> Iterator[Source | Rejected]:
     A record's line is its first row's; a row that does not read (too few cells, as in a file cut
     in the middle of a row) rejects the order it belongs to, whose lines would be incomplete.
     """
-    text = io.TextIOWrapper(stream, encoding="utf-8", newline="")
+    # utf-8-sig: a byte order mark (spreadsheets write one) is not part of the header. Bytes
+    # that are not UTF-8 are kept as surrogates so that the row holding them is rejected alone.
+    text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="surrogateescape", newline="")
     reader = csv.reader(text)
     header = next(reader, None)
     if header != COLUMNS:
@@ -184,7 +186,18 @@ def read_orders(stream: IO[bytes]) -> Iterator[Source | Rejected]:
             group, raw, broken = [], [], None
         if not group and not raw:
             start = line
-        raw.append(_unparse(cells))
+        row_text = _unparse(cells)
+        try:
+            row_text.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            broken = broken or (
+                f"row at line {line} is not UTF-8 (a byte that is not, at character {exc.start} "
+                "of the row): save the file as UTF-8"
+            )
+            row_text = row_text.encode("utf-8", "surrogateescape").decode(
+                "utf-8", "backslashreplace"
+            )
+        raw.append(row_text)
         if len(cells) != len(COLUMNS):
             cut = (
                 " (the file may end in the middle of this row)" if len(cells) < len(COLUMNS) else ""

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import gc
+import itertools
 import os
 import queue
 import signal
@@ -27,6 +28,8 @@ import orjson
 from django.db import DatabaseError, connection, transaction
 
 from platform_api.bulk.rules import Invalid
+
+UTF8_BOM = b"\xef\xbb\xbf"
 
 
 @dataclass(frozen=True)
@@ -97,8 +100,15 @@ class Importer(Protocol, Generic[P]):
 
 
 def read_json_lines(stream: IO[bytes]) -> Iterator[Source | Rejected]:
-    """JSON values, one a line; blank lines skipped, a line that does not parse is rejected."""
-    for number, raw in enumerate(stream, start=1):
+    """JSON values, one a line; blank lines skipped, a line that does not parse is rejected.
+
+    A byte order mark at the start of the file (some editors write one) is not part of line 1.
+    """
+    lines = iter(stream)
+    first = next(lines, None)
+    if first is None:
+        return
+    for number, raw in enumerate(itertools.chain((first.removeprefix(UTF8_BOM),), lines), start=1):
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError as exc:

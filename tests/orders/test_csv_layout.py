@@ -101,3 +101,21 @@ def test_rows_of_one_order_must_agree(orders):
 def test_a_file_with_another_header_is_refused_whole(header, problem):
     with pytest.raises(csv_layout.LayoutError, match=re.escape(problem)):
         list(csv_layout.read_orders(io.BytesIO(header)))
+
+
+def test_a_byte_order_mark_before_the_header_is_not_part_of_it(orders):
+    read = list(csv_layout.read_orders(io.BytesIO(b"\xef\xbb\xbf" + _csv(orders))))
+
+    assert [type(item) for item in read] == [Source, Source]
+
+
+def test_a_row_that_is_not_utf8_rejects_its_order_only(orders):
+    data = _csv(orders).replace(b"a, b", b"a\xff b", 1)  # the first order's order_info
+
+    read = list(csv_layout.read_orders(io.BytesIO(data)))
+
+    assert [type(item) for item in read] == [Rejected, Source]
+    assert read[0].line == 2
+    assert "row at line 2 is not UTF-8" in read[0].reason
+    assert "a\\xff b" in read[0].text
+    assert read[0].as_json()  # the rejects file can hold it

@@ -186,6 +186,18 @@ def test_lines_that_are_not_json_are_rejected_and_a_cut_last_line_says_so(people
     assert (totals.landed, totals.rejected) == (1, 2)
 
 
+def test_a_byte_order_mark_crlf_and_blank_lines_are_not_records(people, products):
+    first, second = exported_orders(2, people, products)
+    data = (
+        b"\xef\xbb\xbf" + orjson.dumps(first) + b"\r\n\r\n  \r\n" + orjson.dumps(second) + b"\r\n"
+    )
+
+    totals, recorder = run_import(services.orders_import, data)
+
+    assert recorder.rejects == []
+    assert (totals.read, totals.landed) == (2, 2)
+
+
 def orjson_cut(record: dict[str, Any]) -> bytes:
     text = orjson.dumps(record)
     return text[: len(text) // 2]
