@@ -10,7 +10,7 @@ from django.db import router
 from django.db.models import Q, QuerySet
 
 from ambassadors.filters import AmbassadorFilterSet
-from ambassadors.models import Ambassador, ApiToken
+from ambassadors.models import Ambassador, ApiToken, Brand
 from platform_api.compiled_sql import CompiledQuery
 from platform_api.filters import apply_filters, cleaned_filters
 from platform_api.ids import parse_id
@@ -123,3 +123,13 @@ def select_ambassadors(
 def visible_ambassador(*, token: ApiToken, ambassador_id: int) -> QuerySet[Ambassador]:
     """The ambassador `ambassador_id` if `token` may see it: a queryset of at most one row."""
     return visible_ambassadors(audience=audience_of(token)).filter(pk=ambassador_id)
+
+
+def ambassador_exists(ambassador_id: int) -> bool:
+    """Whether an ambassador has this id (an export's `--ambassador`)."""
+    return Ambassador.objects.filter(pk=ambassador_id).exists()
+
+
+def brand_exists(brand_id: int) -> bool:
+    """Whether a brand has this id (an export's `--brand`)."""
+    return Brand.objects.filter(pk=brand_id).exists()

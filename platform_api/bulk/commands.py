@@ -82,11 +82,7 @@ class ImportCommand(BaseCommand):
         fmt = options.get("format") or _format_of(options["file"], self.formats)
         with ExitStack() as stack:
             stream = self._open(options["file"], stack)
-            rejects = (
-                stack.enter_context(Path(options["rejects"]).open("wb"))
-                if options["rejects"]
-                else None
-            )
+            rejects = self._open_rejects(options["rejects"], options["file"], stack)
             reporter = Reporter(
                 label=f"import {self.what}", err=sys.stderr, rejects=rejects, quiet=options["quiet"]
             )
@@ -115,6 +111,22 @@ class ImportCommand(BaseCommand):
                 f"cannot read {name}: {exc.strerror}", returncode=EXIT_UNREADABLE
             ) from exc
 
+    def _open_rejects(self, name: str | None, source: str, stack: ExitStack) -> IO[bytes] | None:
+        if name is None:
+            return None
+        path = Path(name)
+        if source != "-" and path.exists() and path.samefile(source):
+            raise CommandError(
+                f"--rejects {name} is the input file: it would be emptied before it is read",
+                returncode=EXIT_UNREADABLE,
+            )
+        try:
+            return stack.enter_context(path.open("wb"))
+        except OSError as exc:
+            raise CommandError(
+                f"cannot write the rejects file {name}: {exc.strerror}", returncode=EXIT_UNREADABLE
+            ) from exc
+
 
 def _format_of(name: str, formats: tuple[str, ...]) -> str:
     suffix = Path(name).suffix.lstrip(".").lower()
@@ -122,7 +134,11 @@ def _format_of(name: str, formats: tuple[str, ...]) -> str:
 
 
 class ExportCommand(BaseCommand):
-    """`manage.py export_<what> --out FILE|-`: written to FILE.partial, renamed when complete."""
+    """`manage.py export_<what> --out FILE|-`: written to FILE.partial, renamed when complete.
+
+    Exit status: 0 written, 2 nothing could be (the output cannot be written, standard output
+    closed before the end, or an option names nothing that exists).
+    """
 
     what = "records"
 
@@ -131,22 +147,49 @@ class ExportCommand(BaseCommand):
             "--out", required=True, metavar="FILE", help="Output file, or - for standard output."
         )
 
+    def check_options(self, options: dict[str, Any]) -> None:
+        """Raise CommandError when an option names nothing that exists (before any output)."""
+
     def write(self, out: IO[bytes], options: dict[str, Any]) -> int:
         raise NotImplementedError
 
     def handle(self, *args: Any, **options: Any) -> None:
+        self.check_options(options)
         target = options["out"]
         if target == "-":
-            count = self.write(sys.stdout.buffer, options)
-            sys.stdout.buffer.flush()
-            self.stderr.write(f"exported {count} {self.what}")
+            self._to_stdout(options)
             return
+        if Path(target).is_dir():
+            raise CommandError(
+                f"cannot write {target}: it is a directory", returncode=EXIT_UNREADABLE
+            )
         partial = Path(f"{target}.partial")
         try:
             with partial.open("wb") as out:
                 count = self.write(out, options)
             os.replace(partial, target)
+        except OSError as exc:  # a missing directory, no permission, a full disk
+            partial.unlink(missing_ok=True)
+            raise CommandError(
+                f"cannot write {target}: {exc.strerror or exc}", returncode=EXIT_UNREADABLE
+            ) from exc
         except BaseException:
             partial.unlink(missing_ok=True)
             raise
         self.stdout.write(f"exported {count} {self.what} to {target}")
+
+    def _to_stdout(self, options: dict[str, Any]) -> None:
+        try:
+            count = self.write(sys.stdout.buffer, options)
+            sys.stdout.buffer.flush()
+        except BrokenPipeError:
+            # The reader went away (`| head`, a consumer that died). Standard output now points
+            # at /dev/null, so that the interpreter's own flush at exit does not fail again.
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            os.close(devnull)
+            raise CommandError(
+                f"export {self.what}: standard output was closed before the export finished",
+                returncode=EXIT_UNREADABLE,
+            ) from None
+        self.stderr.write(f"exported {count} {self.what}")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import copy
 import json
+import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -187,3 +189,62 @@ def bulk_tables() -> set[str]:
     with connection.cursor() as cursor:
         cursor.execute("SELECT relname FROM pg_class WHERE relname LIKE 'bulk\\_%'")
         return {row[0] for row in cursor.fetchall()}
+
+
+@pytest.mark.parametrize(
+    ("command", "options", "problem"),
+    [
+        ("export_orders", ["--ambassador", "999999"], "--ambassador 999999: no such ambassador"),
+        ("export_orders", ["--brand", "999999"], "--brand 999999: no such brand"),
+        ("export_ambassadors", ["--brand", "999999"], "--brand 999999: no such brand"),
+    ],
+)
+def test_an_export_of_an_unknown_id_is_refused_and_writes_nothing(
+    shop, tmp_path, command, options, problem
+):
+    out = tmp_path / "out.jsonl"
+
+    with pytest.raises(CommandError, match=problem) as refused:
+        call_command(command, *options, "--out", str(out))
+
+    assert refused.value.returncode == 2
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("where", ["missing/out.jsonl", "."], ids=["no such directory", "a dir"])
+@pytest.mark.parametrize("command", ["export_orders", "export_products", "export_ambassadors"])
+def test_an_export_to_a_place_it_cannot_write_says_so(shop, tmp_path, where, command):
+    with pytest.raises(CommandError, match="cannot write") as refused:
+        call_command(command, "--out", str(tmp_path / where))
+
+    assert refused.value.returncode == 2
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_rejects_file_that_cannot_be_written_is_exit_status_2(shop, tmp_path):
+    source = tmp_path / "p.jsonl"
+    call_command("export_products", "--out", str(source))
+
+    with pytest.raises(CommandError, match="cannot write the rejects file") as missing:
+        call_command("import_products", str(source), "--rejects", str(tmp_path / "no/r.jsonl"))
+    assert missing.value.returncode == 2
+
+    with pytest.raises(CommandError, match="is the input file") as same:
+        call_command("import_products", str(source), "--rejects", str(source))
+    assert same.value.returncode == 2
+    assert source.read_bytes()  # not emptied
+
+
+@pytest.mark.parametrize("command", ["export_orders", "export_products", "export_ambassadors"])
+def test_an_export_to_a_closed_pipe_says_so_without_a_traceback(shop, monkeypatch, command):
+    # given: standard output is a pipe whose reader has gone (`export_orders --out - | head`)
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    with open(write_end, "w") as stdout:
+        monkeypatch.setattr(sys, "stdout", stdout)
+
+        with pytest.raises(CommandError, match="standard output was closed") as closed:
+            call_command(command, "--out", "-")
+
+        assert closed.value.returncode == 2
+        stdout.write("x" * 100_000)  # now /dev/null: the exit's flush cannot fail again

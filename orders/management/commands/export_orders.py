@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import IO, Any
 
-from django.core.management.base import CommandParser
+from django.core.management.base import CommandError, CommandParser
 
+from ambassadors.selectors import ambassador_exists, brand_exists
 from orders import services
-from platform_api.bulk.commands import ExportCommand
+from platform_api.bulk.commands import EXIT_UNREADABLE, ExportCommand
 
 
 class Command(ExportCommand):
@@ -33,6 +34,18 @@ class Command(ExportCommand):
             choices=("jsonl", "csv"),
             help="Default: from --out's extension, else jsonl.",
         )
+
+    def check_options(self, options: dict[str, Any]) -> None:
+        # A mistyped id would otherwise write an empty file and succeed.
+        if options["ambassador"] is not None and not ambassador_exists(options["ambassador"]):
+            raise CommandError(
+                f"--ambassador {options['ambassador']}: no such ambassador",
+                returncode=EXIT_UNREADABLE,
+            )
+        if options["brand"] is not None and not brand_exists(options["brand"]):
+            raise CommandError(
+                f"--brand {options['brand']}: no such brand", returncode=EXIT_UNREADABLE
+            )
 
     def write(self, out: IO[bytes], options: dict[str, Any]) -> int:
         fmt = options["format"] or ("csv" if options["out"].lower().endswith(".csv") else "jsonl")
