@@ -139,6 +139,7 @@ class ProductImporter:
         product_id = row["id_product"]
         images = []
         languages: set[str] = set()
+        ids: dict[int, int] = {}
         for index, item in enumerate(as_array(value["images"], "images")):
             what = f"images[{index}]"
             image = as_object(item, what)
@@ -147,6 +148,13 @@ class ProductImporter:
             if cleaned["lang"] in languages:
                 raise Invalid(f"{what}: a second image in {cleaned['lang']}: one per language")
             languages.add(cleaned["lang"])
+            image_id = cleaned["id_i18n_content"]
+            if image_id in ids:
+                raise Invalid(
+                    f"{what}.id_i18n_content {image_id} is also images[{ids[image_id]}]'s: "
+                    "one id per image"
+                )
+            ids[image_id] = index
             images.append(
                 (
                     source.line,

@@ -349,6 +349,10 @@ def test_products_upsert_and_their_images_are_replaced_as_a_set(products):
             "a second image in en_GB",
         ),
         (
+            lambda p: p["images"].append({**p["images"][0], "lang": "de_DE"}),
+            "images[2].id_i18n_content",
+        ),
+        (
             lambda p: p.update(discount_percentage=101),
             "breaks the rule product_discount_percentage_range",
         ),
