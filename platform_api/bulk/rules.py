@@ -128,6 +128,10 @@ class FieldRule:
 
 def _clean_int(value: Any) -> int:
     if type(value) is not int:
+        if isinstance(value, float):
+            # The value itself says what is wrong: 12.0, 1.5, or 1e+30 (JSON decoders read an
+            # integer past 64 bits as a float).
+            raise Invalid(f"expected an integer, got {value!r}")
         raise Invalid(f"expected an integer, got {_json_type(value)}")
     return value
 

@@ -134,7 +134,11 @@ def _set_line(key: str, value: Any):
         (lambda o: o.update(colour="red"), "order: unknown key(s) 'colour'"),
         (lambda o: o.pop("currency"), "order: missing key(s) 'currency'"),
         (lambda o: o.update(total_amount="12.00"), "order.total_amount: expected a number"),
-        (lambda o: o.update(id_popliste=1.5), "order.id_popliste: expected an integer"),
+        (lambda o: o.update(id_popliste=1.5), "order.id_popliste: expected an integer, got 1.5"),
+        (
+            lambda o: o.update(id_chatroom=1e30),
+            "order.id_chatroom: expected an integer, got 1e+30",
+        ),
         (lambda o: o.update(total_paid=-1), "order: breaks the rule order_total_paid_gte_0"),
         (lambda o: o.update(total_ws=1.234), "order.total_ws: 1.234 has more than 2 decimal"),
         (lambda o: o.update(last_status="LOST"), "order.last_status: 'LOST' is not one of"),
