@@ -131,6 +131,10 @@ class RedoBatch(Exception):
     its other path (orders: with the triggers, when a concurrent writer got in the way)."""
 
 
+class ReadingLost(RuntimeError):
+    """The reading process ended without a word (killed, out of memory): the import cannot go on."""
+
+
 class Unusable(ValueError):
     """The input or the connection cannot be imported from at all (not one record's fault)."""
 
@@ -289,7 +293,7 @@ def _received(receiver: Connection, pid: int) -> Iterator[_Chunk]:
             try:
                 kind, payload = receiver.recv()
             except EOFError:
-                raise RuntimeError("the import's reading process ended unexpectedly") from None
+                raise ReadingLost("the import's reading process ended unexpectedly") from None
             if kind == "end":
                 return
             if kind == "error":
@@ -439,9 +443,13 @@ def _land_isolating(importer: Importer[Any], batch: list[Any]) -> Landed:
         with transaction.atomic():
             return importer.land(batch)
     except DatabaseError as exc:
+        if connection.needs_rollback:
+            # Not this record's fault: the savepoint could not even be rolled back (the
+            # connection is gone), so no half of the batch can land either.
+            raise
         if len(batch) == 1:
             source = batch[0].source
-            reason = f"the database refused it: {_first_line(exc)}"
+            reason = f"the database refused it: {first_line(exc)}"
             return Landed(rejected=[Rejected(source.line, reason, source.text)])
         middle = len(batch) // 2
         first = _land_isolating(importer, batch[:middle])
@@ -449,5 +457,6 @@ def _land_isolating(importer: Importer[Any], batch: list[Any]) -> Landed:
         return Landed(first.rejected + second.rejected, first.written + second.written)
 
 
-def _first_line(exc: BaseException) -> str:
+def first_line(exc: BaseException) -> str:
+    """An error's message, its first line only (a reason or a summary holds one line)."""
     return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

@@ -1,7 +1,8 @@
 """The shared shape of the `import_*` and `export_*` management commands (thin: services work).
 
 Import exit status: 0 every record landed, 1 some were rejected (see the rejects file), 2 the input
-could not be read at all, 130 interrupted (batches committed before the interrupt stay).
+could not be read at all, 3 stopped before the end (the database connection or the reading process
+lost), 130 interrupted (batches committed before the stop or the interrupt stay).
 """
 
 from __future__ import annotations
@@ -15,8 +16,17 @@ from pathlib import Path
 from typing import IO, Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import DatabaseError
 
-from platform_api.bulk.batches import Rejected, Source, Totals, Unusable, read_json_lines
+from platform_api.bulk.batches import (
+    ReadingLost,
+    Rejected,
+    Source,
+    Totals,
+    Unusable,
+    first_line,
+    read_json_lines,
+)
 from platform_api.bulk.progress import Reporter
 
 # A batch's fixed costs (its commit, staging tables, the counters of ~2000 ambassadors) are
@@ -24,6 +34,7 @@ from platform_api.bulk.progress import Reporter
 DEFAULT_BATCH_SIZE = 5000
 EXIT_REJECTED = 1
 EXIT_UNREADABLE = 2
+EXIT_STOPPED = 3
 EXIT_INTERRUPTED = 130
 
 
@@ -92,9 +103,12 @@ class ImportCommand(BaseCommand):
             except KeyboardInterrupt:
                 self.stderr.write(reporter.close(listener.last, interrupted=True))
                 raise SystemExit(EXIT_INTERRUPTED) from None
-            except Unusable as exc:  # not one record's fault: a CSV header, the connection
+            except Unusable as exc:  # not one record's fault: a CSV header
                 reporter.close(listener.last)
                 raise CommandError(str(exc), returncode=EXIT_UNREADABLE) from exc
+            except (DatabaseError, ReadingLost) as exc:  # the server or the reader gone mid-run
+                self.stderr.write(reporter.close(listener.last, stopped=first_line(exc)))
+                raise SystemExit(EXIT_STOPPED) from None
             summary = reporter.close(totals)
         if not options["quiet"]:
             self.stdout.write(summary)

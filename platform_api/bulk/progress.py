@@ -78,15 +78,20 @@ class Reporter:
                 f"{_how(totals)}"
             )
 
-    def close(self, totals: Totals, *, interrupted: bool = False) -> str:
-        """Stop the display; the one-line summary."""
+    def close(
+        self, totals: Totals, *, interrupted: bool = False, stopped: str | None = None
+    ) -> str:
+        """Stop the display; the one-line summary (`stopped`: why the import could not go on)."""
         if self.progress is not None:
             self.progress.stop()
-        state = (
-            f"interrupted after line {totals.committed_through} (committed up to there)"
-            if interrupted
-            else "done"
-        )
+        state = "done"
+        if interrupted:
+            state = f"interrupted after line {totals.committed_through} (committed up to there)"
+        elif stopped is not None:
+            state = (
+                f"stopped after line {totals.committed_through} (committed up to there; run the "
+                f"same file again to finish): {stopped}"
+            )
         return (
             f"{self.label}: {state}: {totals.read} read, {totals.landed} landed "
             f"({totals.written} written, {totals.landed - totals.written} unchanged), "

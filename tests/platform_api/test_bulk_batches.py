@@ -6,6 +6,7 @@ while it waits for more: its last reported batch must be in the database, nothin
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import os
 import select
@@ -159,4 +160,54 @@ def test_ctrl_c_stops_after_the_last_committed_batch_and_says_where(file_lines):
 
     assert process.returncode == 130
     assert b"interrupted after line 100 (committed up to there)" in err
+    assert Order.objects.count() == 100
+
+
+def _stopped(process: subprocess.Popen[bytes], rest: list[bytes]) -> bytes:
+    """Feed the rest of the file to an import that can no longer land it; its stderr."""
+    assert process.stdin is not None
+    with contextlib.suppress(BrokenPipeError):
+        _feed(process, rest)
+        process.stdin.close()
+    _, err = process.communicate(timeout=DEADLINE_SECONDS)
+    return err
+
+
+def test_a_lost_database_connection_stops_the_import_and_says_where(file_lines):
+    process = _start_import(batch_size=50)
+    try:
+        _feed(process, file_lines[:120])
+        _wait_for(process, b"committed through line 100:")
+        # when the server ends the import's session (a restart, a failover, an operator)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        err = _stopped(process, file_lines[120:])
+    finally:
+        process.kill()
+
+    assert process.returncode == 3, err
+    assert b"stopped after line 100 (committed up to there; run the same file again" in err
+    assert b"Traceback" not in err
+    assert Order.objects.count() == 100
+
+
+def test_a_killed_reading_process_stops_the_import_and_says_where(file_lines):
+    process = _start_import(batch_size=50)
+    try:
+        _feed(process, file_lines[:120])
+        _wait_for(process, b"committed through line 100:")
+        # when the process that reads and checks the records dies (the OOM killer)
+        children = Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text().split()
+        os.kill(int(children[0]), signal.SIGKILL)
+        err = _stopped(process, file_lines[120:])
+    finally:
+        process.kill()
+
+    assert process.returncode == 3, err
+    assert b"stopped after line 100 (committed up to there" in err
+    assert b"reading process ended unexpectedly" in err
+    assert b"Traceback" not in err
     assert Order.objects.count() == 100

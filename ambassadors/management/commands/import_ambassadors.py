@@ -16,7 +16,8 @@ class Command(ImportCommand):
         "answers it plus the buyer's email, email_tmp, last_action_date and anonymized, "
         "id_referrer and date_update. Upserts by id_ambassador; date_update kept as given; the "
         "brand must exist, the referrer be in the database or earlier in the file. Exit status: "
-        "0 all landed, 1 some rejected, 2 unreadable input, 130 interrupted."
+        "0 all landed, 1 some rejected, 2 unreadable input, 3 stopped "
+        "(database or reader lost), 130 interrupted."
     )
     what = "ambassadors"
 

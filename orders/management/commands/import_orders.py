@@ -18,7 +18,8 @@ class Command(ImportCommand):
         "credited id_ambassador) or CSV (one row per line, docs/import-export.md). Upserts by "
         "id_order; an order's lines are replaced as a set; date_update is kept as given. Buyers, "
         "credited ambassadors and products must exist (import them first). Exit status: 0 all "
-        "landed, 1 some rejected, 2 unreadable input, 130 interrupted."
+        "landed, 1 some rejected, 2 unreadable input, 3 stopped "
+        "(database or reader lost), 130 interrupted."
     )
     what = "orders"
     formats = ("jsonl", "csv")

@@ -15,7 +15,8 @@ class Command(ImportCommand):
         "Import products from JSON Lines, one product a line in the orders route's product shape "
         "with its images (without order_details). Upserts by id_product; a product's images are "
         "replaced as a set (by id_i18n_content). Re-running a file changes nothing. Exit status: "
-        "0 all landed, 1 some rejected, 2 unreadable input, 130 interrupted."
+        "0 all landed, 1 some rejected, 2 unreadable input, 3 stopped "
+        "(database or reader lost), 130 interrupted."
     )
     what = "products"
 
