@@ -191,8 +191,8 @@ def read_orders(stream: IO[bytes]) -> Iterator[Source | Rejected]:
             row_text.encode("utf-8")
         except UnicodeEncodeError as exc:
             broken = broken or (
-                f"row at line {line} is not UTF-8 (a byte that is not, at character {exc.start} "
-                "of the row): save the file as UTF-8"
+                f"row at line {line} is not UTF-8 (from character {exc.start} of the row): "
+                "save the file as UTF-8"
             )
             row_text = row_text.encode("utf-8", "surrogateescape").decode(
                 "utf-8", "backslashreplace"

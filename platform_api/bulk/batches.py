@@ -112,7 +112,9 @@ def read_json_lines(stream: IO[bytes]) -> Iterator[Source | Rejected]:
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError as exc:
-            yield Rejected(number, f"not UTF-8 ({exc.reason} at byte {exc.start})", repr(raw))
+            # The record as text, each byte that is not UTF-8 as \xNN: what to find and fix.
+            text = raw.decode("utf-8", "backslashreplace").rstrip("\r\n")
+            yield Rejected(number, f"not UTF-8 ({exc.reason} at byte {exc.start})", text)
             continue
         stripped = text.strip()
         if not stripped:

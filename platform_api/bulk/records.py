@@ -5,18 +5,18 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from platform_api.bulk.rules import Invalid, RowRules
+from platform_api.bulk.rules import Invalid, RowRules, json_type
 
 
 def as_object(value: Any, what: str) -> dict[str, Any]:
     if not isinstance(value, dict):
-        raise Invalid(f"{what} must be a JSON object, got {type(value).__name__}")
+        raise Invalid(f"{what} must be a JSON object, got {json_type(value)}")
     return value
 
 
 def as_array(value: Any, what: str) -> list[Any]:
     if not isinstance(value, list):
-        raise Invalid(f"{what} must be a JSON array")
+        raise Invalid(f"{what} must be a JSON array, got {json_type(value)}")
     return value
 
 

@@ -37,10 +37,11 @@ def _as_decimal(value: Any) -> Decimal:
     if isinstance(value, float):
         # repr is the shortest text that reads back as the same float: what the API wrote.
         return Decimal(repr(value))
-    raise Invalid(f"expected a number, got {_json_type(value)}")
+    raise Invalid(f"expected a number, got {json_type(value)}")
 
 
-def _json_type(value: Any) -> str:
+def json_type(value: Any) -> str:
+    """What a decoded value is, in JSON's words (null, a string, an object), for a reason."""
     if value is None:
         return "null"
     if isinstance(value, bool):
@@ -59,7 +60,7 @@ def _json_type(value: Any) -> str:
 def parse_datetime(value: Any) -> datetime:
     """An ISO 8601 date-time with its offset (the API writes `2025-05-04T09:42:00Z`)."""
     if not isinstance(value, str):
-        raise Invalid(f"expected a date-time string, got {_json_type(value)}")
+        raise Invalid(f"expected a date-time string, got {json_type(value)}")
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError:
@@ -132,13 +133,13 @@ def _clean_int(value: Any) -> int:
             # The value itself says what is wrong: 12.0, 1.5, or 1e+30 (JSON decoders read an
             # integer past 64 bits as a float).
             raise Invalid(f"expected an integer, got {value!r}")
-        raise Invalid(f"expected an integer, got {_json_type(value)}")
+        raise Invalid(f"expected an integer, got {json_type(value)}")
     return value
 
 
 def _clean_text(value: Any) -> str:
     if type(value) is not str:
-        raise Invalid(f"expected a string, got {_json_type(value)}")
+        raise Invalid(f"expected a string, got {json_type(value)}")
     if "\x00" in value:
         raise Invalid("contains a NUL character, which the database cannot store")
     return value
@@ -146,7 +147,7 @@ def _clean_text(value: Any) -> str:
 
 def _clean_bool(value: Any) -> bool:
     if not isinstance(value, bool):
-        raise Invalid(f"expected true or false, got {_json_type(value)}")
+        raise Invalid(f"expected true or false, got {json_type(value)}")
     return value
 
 

@@ -161,7 +161,8 @@ def _set_line(key: str, value: Any):
         (_set_line("quantity", -2), "breaks the rule order_line_quantity_gt_0"),
         (_set_line("quantity", 0), "breaks the rule order_line_quantity_gt_0"),
         (_set_line("id_order", 1), "order_details.id_order is 1, but the line belongs to"),
-        (lambda o: o.update(products={}), "order.products must be a JSON array"),
+        (lambda o: o.update(products={}), "order.products must be a JSON array, got an object"),
+        (lambda o: o.update(buyer=None), "order.buyer must be a JSON object, got null"),
     ],
 )
 def test_a_bad_order_is_rejected_with_its_line_and_the_others_land(
@@ -200,6 +201,18 @@ def test_a_byte_order_mark_crlf_and_blank_lines_are_not_records(people, products
 
     assert recorder.rejects == []
     assert (totals.read, totals.landed) == (2, 2)
+
+
+def test_a_line_that_is_not_utf8_is_rejected_as_text_with_the_bad_byte_shown(people, products):
+    first, second = exported_orders(2, people, products)
+    bad = orjson.dumps(first).replace(b'"id_order"', b'"id_\xffo"', 1)
+
+    totals, recorder = run_import(services.orders_import, bad + b"\n" + orjson.dumps(second))
+
+    assert recorder.reasons[1].startswith("not UTF-8 (invalid start byte at byte")
+    assert recorder.rejects[0].text.startswith('{"id_ambassador"')
+    assert '"id_\\xffo"' in recorder.rejects[0].text
+    assert totals.landed == 1
 
 
 def orjson_cut(record: dict[str, Any]) -> bytes:
