@@ -79,7 +79,11 @@ class StatementTimeout:
     def _set(self, connection: BaseDatabaseWrapper, *, local: bool) -> None:
         scope = "LOCAL " if local else ""
         # An int formatted into SET (which takes no bind parameters): nothing to inject.
-        connection.connection.execute(f"SET {scope}statement_timeout = {self.milliseconds}")
+        # Through Django's error wrapper, like the statement it guards: a session the server
+        # ended (a restart, pg_terminate_backend) is then Django's OperationalError, which the
+        # API answers 503, and the connection is marked to be closed, not reused.
+        with connection.wrap_database_errors:
+            connection.connection.execute(f"SET {scope}statement_timeout = {self.milliseconds}")
 
     def __call__(
         self,

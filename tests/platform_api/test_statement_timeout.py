@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from django.db import OperationalError, connection, connections, transaction
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
-from django.test import RequestFactory
+from django.test import Client, RequestFactory
 
 from platform_api.errors import DatabaseUnavailableMiddleware, api_exception_handler
 from platform_api.statement_timeout import (
@@ -19,6 +19,7 @@ from platform_api.statement_timeout import (
     is_transaction_pooled,
     timeout_message,
 )
+from tests.factories import AmbassadorFactory, ApiTokenFactory
 
 pytestmark = [
     pytest.mark.postgres,
@@ -101,6 +102,38 @@ def test_a_slow_statement_is_cancelled(short_timeout):
         run_in_request(view)
 
     assert is_statement_timeout(caught.value)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_session_the_server_ended_before_the_bound_is_set_answers_503(short_timeout, monkeypatch):
+    # given a persistent connection that passed its health check, then was ended by the server
+    # (a restart, pg_terminate_backend) before the request's first statement: the bound's SET
+    # is the first thing sent on it
+    token = ApiTokenFactory()
+    ambassador: Any = AmbassadorFactory(brand=token.brand)
+    monkeypatch.setitem(connection.settings_dict, "CONN_HEALTH_CHECKS", False)
+    connection.ensure_connection()
+    killer = connections.create_connection("default")
+    try:
+        with killer.cursor() as cursor:
+            pid = connection.connection.info.backend_pid
+            cursor.execute("SELECT pg_terminate_backend(%s, 5000)", [pid])
+    finally:
+        killer.close()
+
+    # when the API runs its first statement on it
+    response = Client(raise_request_exception=False).get(
+        f"/api/v2/platform/ambassadors/{ambassador.pk}/orders",
+        headers={"Authorization": f"Bearer {token.secret}"},
+    )
+
+    # then the database is unavailable (503, retry), not a bug (500), and the dead connection
+    # is marked so that Django closes it rather than reuse it
+    assert response.status_code == 503, response.content[:200]
+    assert response.json() == {
+        "message": "The service is temporarily unavailable. Please retry shortly."
+    }
+    assert connection.errors_occurred
 
 
 @pytest.mark.django_db(transaction=True)
