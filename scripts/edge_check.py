@@ -320,6 +320,10 @@ HOSTILE = {
         b"GET " + ORDERS.encode() + b"&q=\xc3\x28 HTTP/1.1\r\n" + HOST + b"\r\n",
         400,
     ),
+    # The health checks' location too: gunicorn would answer these with an HTML 400 that
+    # repeats the request line.
+    "raw byte 0xff in /healthz's query": (b"GET /healthz?\xff HTTP/1.1\r\n" + HOST + b"\r\n", 400),
+    "control byte in /readyz's query": (b"GET /readyz?a=\x01 HTTP/1.1\r\n" + HOST + b"\r\n", 400),
     "control byte in the path": (b"GET /heal\x01thz HTTP/1.1\r\n" + HOST + b"\r\n", 400),
     "NUL in a header": (b"GET /healthz HTTP/1.1\r\n" + HOST + b"X-A: a\x00b\r\n\r\n", 400),
     "two Host headers": (b"GET /healthz HTTP/1.1\r\n" + HOST + b"Host: evil.example\r\n\r\n", 400),
