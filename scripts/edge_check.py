@@ -13,7 +13,9 @@ bounded in count and time, each printing what it measured:
    changes nothing;
 3. hostile HTTP (long request line, huge headers, invalid bytes...): JSON bodies with the right
    status, through the proxy;
-4. admin: locked after the configured failures (even for the right password) while 8 guessing
+4. connections: one address holding slow-body requests is capped (nginx's limit_conn), the
+   excess refused in JSON, and another address is still served;
+5. admin: locked after the configured failures (even for the right password) while 8 guessing
    loops run, and the API keeps its latency.
 
 Standard library only; exits non-zero on the first failed check.
@@ -28,6 +30,7 @@ import json
 import math
 import os
 import re
+import select
 import shlex
 import socket
 import statistics
@@ -406,6 +409,64 @@ def check_hostile_http(stack: Stack) -> None:
     say("  X-Request-ID: passed through when sane, generated otherwise")
 
 
+# --- 3b. Connections per address -----------------------------------------------------------------
+
+# Not 127.0.0.1: the other checks' address keeps its own connections. Linux routes all of
+# 127.0.0.0/8 to the loopback interface, so a client may bind any of them as its source.
+HOLDER_ADDRESS = "127.0.1.1"
+
+
+def check_connections_per_address(stack: Stack, cap: int) -> None:
+    """A client holding `cap` + 72 slow-body requests (a byte every few seconds keeps each past
+    nginx's client_body_timeout) gets the excess refused at once, in JSON; others are served."""
+    extra = 72
+    say(f"connections per address: {cap + extra} slow-body requests from {HOLDER_ADDRESS}")
+    head = (
+        b"POST /api/v2/platform/ambassadors/1/orders HTTP/1.1\r\n"
+        + HOST
+        + b"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 100000\r\n\r\n"
+    )
+    sockets: list[socket.socket] = []
+    try:
+        for _ in range(cap + extra):
+            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            sockets.append(sock)
+            sock.settimeout(5)
+            sock.bind((HOLDER_ADDRESS, 0))
+            sock.connect((stack.host, stack.port))
+            sock.sendall(head + b"a")
+        # The refusals come at once; the held ones answer nothing (within client_body_timeout).
+        refused = 0
+        deadline = time.monotonic() + 2
+        pending = list(sockets)
+        while pending and time.monotonic() < deadline:
+            ready, _, _ = select.select(pending, [], [], max(0.0, deadline - time.monotonic()))
+            for sock in ready:
+                pending.remove(sock)
+                try:
+                    answer = sock.recv(4096)
+                except OSError as error:
+                    raise CheckFailed(
+                        f"a connection was reset instead of refused: {error}"
+                    ) from None
+                expect(answer.split(b" ", 2)[1:2] == [b"429"], f"refused with {answer[:80]!r}")
+                expect(b'{"message":"Too Many Attempts."}' in answer, f"not JSON: {answer!r}")
+                refused += 1
+        held = len(sockets) - refused
+        started = time.perf_counter()
+        status, _, _ = stack.get(ORDERS, stack.authorized(), timeout=10)
+        elapsed = (time.perf_counter() - started) * 1000
+        say(
+            f"  {refused} refused (429), {held} held; another address meanwhile: {status}"
+            f" in {elapsed:.0f} ms"
+        )
+        expect(refused == extra, f"{refused} refused, expected {extra} above the cap of {cap}")
+        expect(status == 200, f"another address was answered {status} while they were held")
+    finally:
+        for sock in sockets:
+            sock.close()
+
+
 # --- 4. Admin ------------------------------------------------------------------------------------
 
 
@@ -515,10 +576,14 @@ def main() -> int:
     parser.add_argument("--stack-dir", required=True, type=Path)
     parser.add_argument("--budget", type=int, default=600)
     parser.add_argument("--admin-failure-limit", type=int, default=5)
+    parser.add_argument("--connections-per-address", type=int, default=128)
     parser.add_argument("--p99-ms", type=float, default=200)
     parser.add_argument("--admin-median-margin-ms", type=float, default=100)
     parser.add_argument(
-        "--only", choices=["slow", "rate", "hostile", "admin"], action="append", default=None
+        "--only",
+        choices=["slow", "rate", "hostile", "connections", "admin"],
+        action="append",
+        default=None,
     )
     args = parser.parse_args()
     stack = Stack(args.base, args.token, args.stack_dir)
@@ -528,6 +593,7 @@ def main() -> int:
         "slow": lambda: check_slow_clients(stack, args.p99_ms),
         "rate": lambda: check_rate_limits(stack, args.budget),
         "hostile": lambda: check_hostile_http(stack),
+        "connections": lambda: check_connections_per_address(stack, args.connections_per_address),
         "admin": lambda: check_admin(stack, args.admin_failure_limit, args.admin_median_margin_ms),
     }
     started = time.monotonic()
