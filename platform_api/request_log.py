@@ -12,6 +12,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from django.core.exceptions import SuspiciousOperation
 from django.http import HttpRequest, HttpResponse
 
 logger = logging.getLogger("platform_api.request")
@@ -40,6 +41,22 @@ class JsonFormatter(logging.Formatter):
         if record.stack_info:
             payload["stack"] = self.formatStack(record.stack_info)
         return json.dumps(payload, ensure_ascii=False, default=str)
+
+
+class ClientErrorFilter(logging.Filter):
+    """Django's security loggers report a client's malformed request (a Host outside
+    ALLOWED_HOSTS, an oversized form...) at ERROR with a traceback of Django's own frames: the
+    client's error, not the service's, and one line per scanner's probe. A WARNING naming it
+    (the message says which host), without the traceback."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and isinstance(record.exc_info[1], SuspiciousOperation):
+            record.levelno, record.levelname = (
+                logging.WARNING,
+                logging.getLevelName(logging.WARNING),
+            )
+            record.exc_info, record.exc_text = None, None
+        return True
 
 
 def configure_logging(config: dict[str, Any]) -> None:

@@ -264,7 +264,15 @@ LOGGING: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"json": {"()": "platform_api.request_log.JsonFormatter"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json"}},
+    "filters": {"client_errors": {"()": "platform_api.request_log.ClientErrorFilter"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "json"},
+        "security_console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json",
+            "filters": ["client_errors"],
+        },
+    },
     "root": {"handlers": ["console"], "level": "WARNING"},
     "loggers": {
         "platform_api": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
@@ -276,5 +284,12 @@ LOGGING: dict[str, Any] = {
         "py.warnings": {"handlers": ["console"], "level": "WARNING", "propagate": False},
         # 4xx answers are already in the request log; errors keep their traceback here.
         "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
+        # A bad Host header, a forged cookie...: a WARNING without Django's traceback (the
+        # request log has its 400); a scanner's every probe was an ERROR of ~4 KB.
+        "django.security": {
+            "handlers": ["security_console"],
+            "level": "WARNING",
+            "propagate": False,
+        },
     },
 }

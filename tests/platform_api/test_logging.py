@@ -49,3 +49,32 @@ def test_every_line_from_every_logger_is_one_json_object():
     assert "ValueError: boom\nwith a second line" in records[1]["exception"]
     assert records[0]["status"] == 200
     assert "stack" in records[4]
+
+
+BAD_HOST = r"""
+import django
+django.setup()
+from django.test import Client
+status = Client().get("/healthz", HTTP_HOST="evil.example").status_code
+assert status == 400, status
+"""
+
+
+def test_a_request_for_an_unknown_host_is_one_warning_without_a_traceback():
+    # given the service's logging, when a client sends a Host outside ALLOWED_HOSTS
+    result = subprocess.run(  # noqa: S603
+        [sys.executable, "-c", BAD_HOST],
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "platform_api.settings.local"},
+        cwd=settings.BASE_DIR,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+
+    # then the client's error is a WARNING naming the host, not an ERROR with Django's frames
+    records = [json.loads(line) for line in result.stderr.splitlines()]
+    (record,) = [r for r in records if r["logger"] == "django.security.DisallowedHost"]
+    assert record["level"] == "WARNING"
+    assert "evil.example" in record["message"]
+    assert "exception" not in record
