@@ -31,6 +31,9 @@ from platform_api_client.errors import (
 from platform_api_client.rawjson import MalformedJson, loads
 
 RETRIED_STATUSES = frozenset({429, 502, 503, 504})
+# A body cut off midway (requests raises ChunkedEncodingError for it, Content-Length or chunked
+# alike) or one whose gzip breaks off is the network's failure, retried as a dropped connection.
+BROKEN_BODY = (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError)
 # Tests replace it to record the pauses instead of waiting them out.
 sleep = time.sleep
 
@@ -84,6 +87,13 @@ class Transport:
             except (requests.ConnectionError, requests.Timeout) as exc:
                 if last:
                     raise Unavailable(f"cannot reach the API: {exc}", url=url) from exc
+                self._pause(attempt, None)
+                continue
+            except BROKEN_BODY as exc:
+                if last:
+                    raise Unavailable(
+                        f"the connection broke while reading the answer: {exc}", url=url
+                    ) from exc
                 self._pause(attempt, None)
                 continue
             status = response.status_code

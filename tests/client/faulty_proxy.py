@@ -1,5 +1,7 @@
 """A local HTTP proxy in front of the live server that misbehaves on cue: answers 429 or 503
-instead of forwarding, or holds a request until the test lets it through."""
+instead of forwarding, holds a request until the test lets it through, or forwards an answer
+cut off midway (the whole `Content-Length` announced, half the body sent, the connection
+closed)."""
 
 from __future__ import annotations
 
@@ -23,9 +25,11 @@ class Fault:
 
 @dataclass
 class Plan:
-    """Faults by request number (1-based, every request counted), and one request to hold."""
+    """Faults by request number (1-based, every request counted), requests whose answer is cut
+    off midway, and one request to hold."""
 
     faults: dict[int, Fault] = field(default_factory=dict)
+    cuts: set[int] = field(default_factory=set)
     always: Fault | None = None
     hold: int | None = None
     held: threading.Event = field(default_factory=threading.Event)
@@ -59,9 +63,14 @@ def start_proxy(upstream: str, plan: Plan) -> tuple[ThreadingHTTPServer, str]:
                 for name in ("Content-Type", "Retry-After"):
                     if name in upstream_response.headers:
                         self.send_header(name, upstream_response.headers[name])
-                self.send_header("Content-Length", str(len(upstream_response.content)))
+                body = upstream_response.content
+                self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
-                self.wfile.write(upstream_response.content)
+                if number in plan.cuts:
+                    self.wfile.write(body[: len(body) // 2])
+                    self.close_connection = True
+                    return
+                self.wfile.write(body)
             except (BrokenPipeError, ConnectionResetError):
                 pass  # the client was killed while this request was held
 

@@ -151,6 +151,29 @@ def test_a_server_that_stays_unavailable_is_an_error_after_the_last_attempt(
     assert pauses == [1.0, 1.0, 1.0]
 
 
+def test_an_answer_cut_off_midway_is_retried(proxy, plan, shop, pauses):
+    plan.cuts = {2, 3}
+    client = PlatformApiClient(proxy, shop["token"].secret)
+
+    orders = list(client.orders(shop["seller"].pk, per_page=10))
+
+    assert [order.id_order for order in orders] == [
+        order.id_order for order in client.orders(shop["seller"].pk)
+    ]
+    assert len(orders) == SELLER_ORDERS
+    assert client.retries == 2
+
+
+def test_an_answer_always_cut_off_is_reported_as_unavailable(proxy, plan, shop, pauses):
+    plan.cuts = set(range(1, 4))
+    client = PlatformApiClient(proxy, shop["token"].secret, retry=RetryPolicy(attempts=3))
+
+    with pytest.raises(Unavailable, match="the connection broke"):
+        list(client.orders(shop["seller"].pk))
+
+    assert len(plan.requests) == 3
+
+
 def test_connection_errors_are_retried_then_reported(pauses):
     client = PlatformApiClient("http://127.0.0.1:9", "token", retry=RetryPolicy(attempts=3))
 
