@@ -118,6 +118,8 @@ def main(argv: list[str] | None = None) -> int:
     token = os.environ.get(args.token_env)
     if not token:
         parser.error(f"the environment variable {args.token_env} is empty or not set")
+    if not args.out.parent.is_dir():
+        parser.error(f"--out: the directory {args.out.parent} does not exist")
     request = ExportRequest(
         out=args.out,
         format=args.format,
@@ -126,7 +128,10 @@ def main(argv: list[str] | None = None) -> int:
         sort=args.sort,
         per_page=args.per_page,
     )
-    client = PlatformApiClient(args.base_url, token, timeout=args.timeout)
+    try:
+        client = PlatformApiClient(args.base_url, token, timeout=args.timeout)
+    except ValueError as exc:
+        parser.error(f"--base-url: {exc}")
     bar = tqdm(total=0, unit=" orders", disable=True if args.quiet else None, file=sys.stderr)
 
     def progress(written: int, ahead: int) -> None:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
+from urllib.parse import urlsplit
 
 from platform_api_client import rawjson
 from platform_api_client.errors import UnexpectedResponse
@@ -65,6 +66,11 @@ class PlatformApiClient:
         timeout: float = 30.0,
         retry: RetryPolicy | None = None,
     ) -> None:
+        parts = urlsplit(base_url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(
+                f"the base URL must be http:// or https:// and name a host, not {base_url!r}"
+            )
         self._transport = Transport(base_url, token, timeout=timeout, policy=retry or RetryPolicy())
 
     @property

@@ -184,6 +184,12 @@ def test_connection_errors_are_retried_then_reported(pauses):
     assert len(pauses) == 2
 
 
+@pytest.mark.parametrize("base_url", ["api.example.com", "127.0.0.1:8000", "ftp://x", "http://"])
+def test_a_base_url_without_scheme_or_host_is_refused_at_once(base_url):
+    with pytest.raises(ValueError, match="the base URL must be http:// or https://"):
+        PlatformApiClient(base_url, "token")
+
+
 def test_retry_after_is_capped():
     policy = RetryPolicy(max_retry_after=60)
 

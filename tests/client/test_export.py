@@ -326,3 +326,37 @@ def test_a_missing_token_variable_is_a_usage_error(tmp_path, monkeypatch):
         )
 
     assert exit_.value.code == 2
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "message"),
+    [
+        ("--base-url", "127.0.0.1:8000", "--base-url: the base URL must be http:// or https://"),
+        ("--base-url", "http://", "--base-url: the base URL must be http:// or https://"),
+        ("--out", "no-such-directory/orders.csv", "--out: the directory"),
+    ],
+)
+def test_a_bad_base_url_or_output_directory_is_a_usage_error(
+    tmp_path, monkeypatch, capsys, option, value, message
+):
+    monkeypatch.setenv("PLATFORM_API_TEST_TOKEN", "pat_x")
+    arguments = {"--base-url": "http://127.0.0.1:9", "--out": str(tmp_path / "x.csv")}
+    arguments[option] = value if option == "--base-url" else str(tmp_path / value)
+
+    with pytest.raises(SystemExit) as exit_:
+        main(
+            [
+                "export",
+                "orders",
+                "--token-env",
+                "PLATFORM_API_TEST_TOKEN",
+                "--ambassador",
+                "1",
+                "--format",
+                "csv",
+                *(item for pair in arguments.items() for item in pair),
+            ]
+        )
+
+    assert exit_.value.code == 2
+    assert message in capsys.readouterr().err
