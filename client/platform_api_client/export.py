@@ -126,7 +126,9 @@ def _ambassadors(
     client: PlatformApiClient, request: ExportRequest, state: ExportState
 ) -> Iterator[int]:
     if request.ambassador is not None:
-        yield request.ambassador
+        # Done through it: its last page was checkpointed before the export could say complete.
+        if state.done_through != request.ambassador:
+            yield request.ambassador
         return
     # The list is in id order (the route's default sort), so "done through id N" resumes it.
     for ambassador in client.ambassadors():

@@ -13,9 +13,11 @@ from pathlib import Path
 import pytest
 import requests
 from platform_api_client import csv as orders_csv
+from platform_api_client import export as export_module
 from platform_api_client import rawjson
 from platform_api_client.cli import (
     EXIT_AUTH,
+    EXIT_INTERRUPTED,
     EXIT_INVALID_QUERY,
     EXIT_NOT_FOUND,
     EXIT_OK,
@@ -227,6 +229,33 @@ def test_a_resumed_export_after_kill_9_equals_an_uninterrupted_one(
     # then
     assert code == EXIT_OK
     assert resumed.read_bytes() == clean.read_bytes()
+
+
+@pytest.mark.parametrize("all_ambassadors", [False, True])
+def test_a_resume_after_the_last_page_but_before_completion_writes_nothing_more(
+    live_server, shop, token_env, tmp_path, monkeypatch, all_ambassadors
+):
+    # given: an export interrupted between its last page's checkpoint and the final one
+    seller = None if all_ambassadors else shop["seller"].pk
+    clean, out = tmp_path / "clean.jsonl", tmp_path / "orders.jsonl"
+    assert export(live_server.url, token_env, clean, ambassador=seller) == EXIT_OK
+    checkpoint = export_module._checkpoint
+
+    def interrupted_when_complete(out_file, request, state):
+        if state.complete:
+            raise KeyboardInterrupt
+        checkpoint(out_file, request, state)
+
+    monkeypatch.setattr(export_module, "_checkpoint", interrupted_when_complete)
+    assert export(live_server.url, token_env, out, ambassador=seller) == EXIT_INTERRUPTED
+    monkeypatch.setattr(export_module, "_checkpoint", checkpoint)
+
+    # when
+    code = export(live_server.url, token_env, out, "--resume", ambassador=seller)
+
+    # then
+    assert code == EXIT_OK
+    assert out.read_bytes() == clean.read_bytes()
 
 
 def test_resuming_a_complete_export_writes_nothing_more(live_server, shop, token_env, tmp_path):
