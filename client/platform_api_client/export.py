@@ -20,6 +20,7 @@ from typing import Any, BinaryIO
 
 from platform_api_client import csv as orders_csv
 from platform_api_client.client import FilterValue, PlatformApiClient
+from platform_api_client.errors import NotFound
 from platform_api_client.models import Order
 
 STATE_VERSION = 1
@@ -107,8 +108,18 @@ def run_export(
             _checkpoint(out, request, state)
         if not state.complete:
             for ambassador_id in _ambassadors(client, request, state):
+                try:
+                    _export_ambassador(client, request, state, out, ambassador_id, report)
+                except NotFound:
+                    if request.ambassador is not None:
+                        raise
+                    # Listed, then gone from the brand (deleted, or moved to another): the
+                    # brand's export goes on without it, and its orders already written stay.
+                    state.done_through = ambassador_id
+                    state.ambassador, state.cursor = None, None
+                    _checkpoint(out, request, state)
+                    continue
                 exported.add(ambassador_id)
-                _export_ambassador(client, request, state, out, ambassador_id, report)
             state.complete = True
             state.ambassador, state.cursor = None, None
             _checkpoint(out, request, state)
@@ -131,9 +142,13 @@ def _ambassadors(
             yield request.ambassador
         return
     # The list is in id order (the route's default sort), so "done through id N" resumes it.
-    for ambassador in client.ambassadors():
-        if state.done_through is None or ambassador.id_ambassador > state.done_through:
-            yield ambassador.id_ambassador
+    # Read whole before any order: its pages are numbered, and an ambassador leaving the brand
+    # while the orders of the first page's ambassadors are exported would shift the next page
+    # by one, skipping an ambassador unseen.
+    ids = [ambassador.id_ambassador for ambassador in client.ambassadors()]
+    for ambassador_id in ids:
+        if state.done_through is None or ambassador_id > state.done_through:
+            yield ambassador_id
 
 
 def _export_ambassador(

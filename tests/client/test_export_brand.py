@@ -8,11 +8,14 @@ import signal
 import subprocess
 import sys
 
+from platform_api_client import PlatformApiClient
 from platform_api_client.cli import EXIT_OK
+from platform_api_client.export import ExportRequest, run_export
 
 from ambassadors.models import Ambassador
 from tests.client.faulty_proxy import GATE_TIMEOUT
 from tests.client.test_export import api_orders, export
+from tests.factories import AmbassadorFactory, OrderFactory
 
 
 def test_all_ambassadors_are_exported_in_id_order(live_server, shop, token_env, tmp_path, capsys):
@@ -72,3 +75,34 @@ def test_a_brand_export_resumes_after_the_ambassadors_it_finished(
     # then
     assert code == EXIT_OK
     assert resumed.read_bytes() == clean.read_bytes()
+
+
+def test_ambassadors_leaving_the_brand_mid_export_make_no_other_one_skipped(
+    live_server, shop, tmp_path
+):
+    # given: 101 ambassadors (the list's second page holds `last`, who has an order), and
+    # two ambassadors without orders who leave the brand while the first seller is exported
+    brand = shop["brand"]
+    leaving = AmbassadorFactory.create_batch(97, brand=brand)[:2]
+    last = AmbassadorFactory(brand=brand)
+    OrderFactory(ambassador=last, buyer=last)
+    client = PlatformApiClient(live_server.url, shop["token"].secret)
+    expected = [
+        order
+        for pk in Ambassador.objects.filter(brand=brand).order_by("pk").values_list("pk", flat=True)
+        for order in api_orders(live_server.url, shop["token"].secret, pk)
+    ]
+    out = tmp_path / "brand.jsonl"
+
+    def leave(written: int, ahead: int) -> None:
+        if leaving and Ambassador.objects.filter(pk=leaving[0].pk).exists():
+            Ambassador.objects.filter(pk=leaving[0].pk).delete()
+            Ambassador.objects.filter(pk=leaving[1].pk).update(brand=AmbassadorFactory().brand)
+
+    # when
+    summary = run_export(client, ExportRequest(out=out, format="jsonl"), progress=leave)
+
+    # then
+    assert [json.loads(line) for line in out.read_text().split("\n")[:-1]] == expected
+    assert json.loads(out.read_text().split("\n")[-2])["id_order"] == last.credited_orders.get().pk
+    assert summary.orders == len(expected)
