@@ -42,6 +42,13 @@ def filter_params(filters: Mapping[str, FilterValue]) -> list[tuple[str, str]]:
 
 
 def _filter_text(value: FilterValue) -> str:
+    if isinstance(value, datetime) and value.utcoffset() is None:
+        # The API reads a date-time without offset as UTC; Python's naive datetimes are mostly
+        # local time (`datetime.now()`), which would shift an incremental sync by the offset.
+        raise ValueError(
+            f"a naive datetime ({value.isoformat()}) is ambiguous: give it a tzinfo "
+            "(datetime(..., tzinfo=UTC), or .astimezone() for local time)"
+        )
     if isinstance(value, datetime | date):
         return value.isoformat()
     if isinstance(value, str | int | Decimal):

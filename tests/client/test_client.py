@@ -6,7 +6,7 @@ import json
 import re
 import subprocess
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
@@ -97,6 +97,25 @@ def test_filter_values_are_written_as_the_api_reads_them():
         ("filter[placed_between]", "2025-01-01,"),
         ("filter[id_buyer]", "7"),
     ]
+
+
+def test_a_naive_datetime_filter_is_refused_rather_than_read_as_utc():
+    with pytest.raises(ValueError, match="naive datetime"):
+        filter_params({"updated_since": datetime(2025, 6, 1, 12)})
+    with pytest.raises(ValueError, match="naive datetime"):
+        filter_params({"placed_between": (datetime(2025, 6, 1), None)})
+
+
+def test_updated_since_in_any_offset_is_the_same_instant(live_server, shop):
+    client = PlatformApiClient(live_server.url, shop["token"].secret)
+    since = datetime(2025, 2, 10, tzinfo=UTC)
+    paris = since.astimezone(timezone(timedelta(hours=1)))
+
+    in_utc = [order.id_order for order in client.orders(shop["seller"].pk, updated_since=since)]
+    in_paris = [order.id_order for order in client.orders(shop["seller"].pk, updated_since=paris)]
+
+    assert in_paris == in_utc
+    assert len(in_utc) == SELLER_ORDERS - 40
 
 
 def test_refusals_raise_with_the_api_message(live_server, shop):
