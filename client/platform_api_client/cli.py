@@ -161,6 +161,8 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         bar.close()
     if not args.quiet:
+        if summary.started:
+            print(f"next incremental run: --updated-since {summary.started}", file=sys.stderr)
         print(
             f"{summary.orders} orders, {summary.lines} lines"
             f"{f' of {summary.ambassadors} ambassadors' if args.all_ambassadors else ''}"

@@ -84,6 +84,13 @@ class PlatformApiClient:
     def retries(self) -> int:
         return self._transport.retries
 
+    @property
+    def server_date(self) -> datetime | None:
+        """The server's clock (its `Date` header, whole seconds) at the last answer; None
+        before the first. An incremental sync's next `updated_since` is the `server_date` of an
+        answer received before its first page was asked for."""
+        return self._transport.last_date
+
     def ambassadors(
         self, *, sort: str | None = None, per_page: int = MAX_PER_PAGE, **filters: FilterValue
     ) -> Iterator[Ambassador]:

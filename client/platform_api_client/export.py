@@ -64,6 +64,10 @@ class ExportState:
     lines: int = 0
     complete: bool = False
     version: int = STATE_VERSION
+    # The server's clock before the first page was read: the next incremental export's
+    # --updated-since (ISO 8601, UTC). Not the newest date_update written: orders are walked in
+    # the sort's order, and one updated after the walk passed its place is not in the file.
+    started: str | None = None
 
 
 @dataclass
@@ -76,6 +80,7 @@ class ExportSummary:
     seconds: float
     retries: int
     resumed: bool
+    started: str | None = None  # ExportState.started: the next run's --updated-since
 
 
 # (orders just written, orders newly known to be ahead): the CLI's progress bar.
@@ -109,7 +114,9 @@ def run_export(
         if not state.complete:
             for ambassador_id in _ambassadors(client, request, state):
                 try:
-                    _export_ambassador(client, request, state, out, ambassador_id, report)
+                    _export_ambassador(
+                        client, request, state, out, ambassador_id, report, stamp=not resumed
+                    )
                 except NotFound:
                     if request.ambassador is not None:
                         raise
@@ -130,6 +137,7 @@ def run_export(
         seconds=time.monotonic() - started,
         retries=client.retries - retries_before,
         resumed=resumed,
+        started=state.started,
     )
 
 
@@ -158,6 +166,8 @@ def _export_ambassador(
     out: BinaryIO,
     ambassador_id: int,
     report: Progress,
+    *,
+    stamp: bool,
 ) -> None:
     filters: dict[str, FilterValue] = dict(request.filters)
     resuming = state.ambassador == ambassador_id and state.cursor is not None
@@ -165,6 +175,10 @@ def _export_ambassador(
     if not resuming:
         state.ambassador_orders = 0
     total = client.count_orders(ambassador_id, **filters)
+    if stamp and state.started is None and client.server_date is not None:
+        # Answered before the first page was asked for; checkpointed with that page. (A resumed
+        # export keeps its own: a state without one is older than this field, left without.)
+        state.started = client.server_date.isoformat().replace("+00:00", "Z")
     report(0, max(total - state.ambassador_orders, 0))
     state.ambassador, state.cursor = ambassador_id, cursor
     pages = client.order_pages(

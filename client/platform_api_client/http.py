@@ -12,6 +12,8 @@ from __future__ import annotations
 import random
 import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 import requests
@@ -57,7 +59,8 @@ class RetryPolicy:
 
 @dataclass
 class Transport:
-    """A session bound to one API: base URL, token, timeouts, retries; counts its retries."""
+    """A session bound to one API: base URL, token, timeouts, retries; counts its retries and
+    keeps the server's clock (`Date`) of the last answer."""
 
     base_url: str
     token: str
@@ -65,6 +68,7 @@ class Transport:
     policy: RetryPolicy = field(default_factory=RetryPolicy)
     session: requests.Session = field(default_factory=requests.Session)
     retries: int = 0
+    last_date: datetime | None = None
 
     def get(self, path: str, params: list[tuple[str, str]] | None = None) -> tuple[str, Any]:
         """The body of `GET path?params` (text, and parsed with numbers as Decimal).
@@ -79,6 +83,7 @@ class Transport:
         }
         for attempt in range(self.policy.attempts):
             last = attempt == self.policy.attempts - 1
+            sent = datetime.now(UTC).replace(microsecond=0)
             try:
                 response = self.session.get(
                     url, params=params, headers=headers, timeout=self.timeout
@@ -96,6 +101,7 @@ class Transport:
                     ) from exc
                 self._pause(attempt, None)
                 continue
+            self.last_date = _server_date(response) or sent
             status = response.status_code
             if status in RETRIED_STATUSES and not last:
                 self._pause(attempt, _retry_after(response))
@@ -106,6 +112,15 @@ class Transport:
     def _pause(self, attempt: int, retry_after: float | None) -> None:
         self.retries += 1
         sleep(self.policy.pause(attempt, retry_after))
+
+
+def _server_date(response: requests.Response) -> datetime | None:
+    """The answer's `Date` (whole seconds, as the server's clock read it), or None."""
+    try:
+        moment = parsedate_to_datetime(response.headers.get("Date", ""))
+    except (TypeError, ValueError):
+        return None
+    return moment.astimezone(UTC) if moment.tzinfo else None
 
 
 def _retry_after(response: requests.Response) -> float | None:

@@ -8,13 +8,16 @@ import os
 import signal
 import subprocess
 import sys
+from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 import requests
+from django.utils import timezone
+from platform_api_client import PlatformApiClient, rawjson
 from platform_api_client import csv as orders_csv
 from platform_api_client import export as export_module
-from platform_api_client import rawjson
 from platform_api_client.cli import (
     EXIT_AUTH,
     EXIT_INTERRUPTED,
@@ -25,8 +28,10 @@ from platform_api_client.cli import (
     EXIT_UNAVAILABLE,
     main,
 )
+from platform_api_client.export import ExportRequest, run_export
 
 from orders import csv_layout
+from orders.models import Order as OrderModel
 from tests.client.conftest import SELLER_ORDERS
 from tests.client.faulty_proxy import GATE_TIMEOUT, Fault
 
@@ -146,6 +151,53 @@ def test_updated_since_exports_only_what_changed(live_server, shop, token_env, t
         order["id_order"] for order in expected
     ]
     assert len(expected) == SELLER_ORDERS - 40
+
+
+def test_the_next_incremental_run_sees_orders_updated_during_an_export(
+    live_server, shop, token_env, tmp_path, capsys
+):
+    # given: during an export, an order already written is updated, then one not reached yet
+    seller = shop["seller"].pk
+    client = PlatformApiClient(live_server.url, shop["token"].secret)
+    walk = OrderModel.objects.filter(ambassador=seller).order_by("-date_order", "-id_order")
+    passed, ahead = walk.first(), walk.last()
+    assert passed is not None
+    assert ahead is not None
+
+    def update(written: int, newly_ahead: int) -> None:
+        if written and not OrderModel.objects.filter(pk=passed.pk, date_update__year=2026).exists():
+            OrderModel.objects.filter(pk=passed.pk).update(date_update=timezone.now())
+            OrderModel.objects.filter(pk=ahead.pk).update(
+                date_update=timezone.now() + timedelta(seconds=1)
+            )
+
+    request = ExportRequest(out=tmp_path / "first.jsonl", format="jsonl", ambassador=seller)
+    summary = run_export(client, replace(request, per_page=10), progress=update)
+    first = [json.loads(line) for line in (tmp_path / "first.jsonl").read_text().splitlines()]
+    assert [order["id_order"] for order in first if order["id_order"] == passed.pk] == [passed.pk]
+    assert summary.started is not None
+
+    # when: the next run, from the time the export says
+    next_run = tmp_path / "next.jsonl"
+    code = export(
+        live_server.url, token_env, next_run, "--updated-since", summary.started, ambassador=seller
+    )
+
+    # then: both updates are in it, though `passed`'s is older than the newest date_update seen
+    assert code == EXIT_OK
+    assert {json.loads(line)["id_order"] for line in next_run.read_text().splitlines()} == {
+        passed.pk,
+        ahead.pk,
+    }
+    assert max(order["date_update"] for order in first) > _api_date_update(
+        live_server, shop, passed
+    )
+    assert "next incremental run: --updated-since " in capsys.readouterr().err
+
+
+def _api_date_update(live_server, shop, order) -> str:
+    orders = api_orders(live_server.url, shop["token"].secret, shop["seller"].pk)
+    return next(item["date_update"] for item in orders if item["id_order"] == order.pk)
 
 
 def test_429_and_503_mid_walk_change_nothing_in_the_file(
