@@ -151,7 +151,8 @@ class ExportCommand(BaseCommand):
     """`manage.py export_<what> --out FILE|-`: written to FILE.partial, renamed when complete.
 
     Exit status: 0 written, 2 nothing could be (the output cannot be written, standard output
-    closed before the end, or an option names nothing that exists).
+    closed before the end, or an option names nothing that exists), 130 interrupted (FILE is
+    then not written at all).
     """
 
     what = "records"
@@ -170,9 +171,19 @@ class ExportCommand(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         self.check_options(options)
         target = options["out"]
-        if target == "-":
-            self._to_stdout(options)
-            return
+        try:
+            if target == "-":
+                self._to_stdout(options)
+            else:
+                self._to_file(target, options)
+        except KeyboardInterrupt:
+            written = (
+                "standard output has a part of it" if target == "-" else f"{target} not written"
+            )
+            self.stderr.write(f"export {self.what}: interrupted, {written}")
+            raise SystemExit(EXIT_INTERRUPTED) from None
+
+    def _to_file(self, target: str, options: dict[str, Any]) -> None:
         if Path(target).is_dir():
             raise CommandError(
                 f"cannot write {target}: it is a directory", returncode=EXIT_UNREADABLE

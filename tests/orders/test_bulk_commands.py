@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import io
 import json
 import os
 import sys
@@ -248,3 +249,22 @@ def test_an_export_to_a_closed_pipe_says_so_without_a_traceback(shop, monkeypatc
 
         assert closed.value.returncode == 2
         stdout.write("x" * 100_000)  # now /dev/null: the exit's flush cannot fail again
+
+
+@pytest.mark.parametrize("out", ["orders.jsonl", "-"])
+def test_an_interrupted_export_exits_130_and_leaves_no_file(shop, tmp_path, monkeypatch, out):
+    def interrupted(**_: Any) -> int:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(services, "orders_export", interrupted)
+    target = str(tmp_path / out) if out != "-" else out
+    err = io.StringIO()
+
+    # BaseException: a KeyboardInterrupt let through would otherwise stop the test session
+    with pytest.raises(BaseException) as stopped:  # noqa: PT011
+        call_command("export_orders", "--out", target, stderr=err)
+
+    assert isinstance(stopped.value, SystemExit)
+    assert stopped.value.code == 130
+    assert "export orders: interrupted" in err.getvalue()
+    assert list(tmp_path.iterdir()) == []
