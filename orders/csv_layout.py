@@ -96,6 +96,11 @@ def write_orders(out: IO[str], orders: Iterable[dict[str, Any]]) -> int:
     return count
 
 
+def starts_with_header(data: bytes) -> bool:
+    """Whether these first bytes of a file are this layout's header row."""
+    return data.removeprefix(b"\xef\xbb\xbf").startswith(",".join(COLUMNS[:4]).encode() + b",")
+
+
 class LayoutError(Unusable):
     """The file is not in this layout at all (its header differs)."""
 

@@ -268,3 +268,17 @@ def test_an_interrupted_export_exits_130_and_leaves_no_file(shop, tmp_path, monk
     assert stopped.value.code == 130
     assert "export orders: interrupted" in err.getvalue()
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_orders_csv_read_as_json_lines_is_refused_whole_with_what_to_pass(shop, tmp_path):
+    csv_file = tmp_path / "orders.csv"
+    call_command("export_orders", "--out", str(csv_file))
+    misnamed = tmp_path / "orders.jsonl"
+    csv_file.rename(misnamed)
+    Order.objects.all().delete()
+
+    with pytest.raises(CommandError, match="pass --format csv") as refused:
+        call_command("import_orders", str(misnamed))
+
+    assert refused.value.returncode == 2
+    assert Order.objects.count() == 0

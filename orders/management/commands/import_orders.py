@@ -8,7 +8,7 @@ from typing import IO, Any
 from django.core.management.base import CommandParser
 
 from orders import csv_layout, services
-from platform_api.bulk.batches import Rejected, Source, Totals, read_json_lines
+from platform_api.bulk.batches import Rejected, Source, Totals, Unusable, read_json_lines
 from platform_api.bulk.commands import ImportCommand
 
 
@@ -41,6 +41,13 @@ class Command(ImportCommand):
     def read(self, stream: IO[bytes], fmt: str) -> Iterable[Source | Rejected]:
         if fmt == "csv":
             return csv_layout.read_orders(stream)
+        # The CSV read as JSON Lines would reject every row (standard input without --format).
+        peek = getattr(stream, "peek", None)
+        if peek is not None and csv_layout.starts_with_header(peek(4096)):
+            raise Unusable(
+                "the input is the orders CSV (its header row), not JSON Lines: pass --format csv "
+                "(or name the file .csv)"
+            )
         return read_json_lines(stream)
 
     def land(self, sources: Iterable[Source | Rejected], batch_size: int, listener: Any) -> Totals:
