@@ -96,6 +96,9 @@ def write_orders(out: IO[str], orders: Iterable[dict[str, Any]]) -> int:
     return count
 
 
+CELL_LIMIT = 2**30  # characters: PostgreSQL's largest text value is 1 GB
+
+
 def starts_with_header(data: bytes) -> bool:
     """Whether these first bytes of a file are this layout's header row."""
     return data.removeprefix(b"\xef\xbb\xbf").startswith(",".join(COLUMNS[:4]).encode() + b",")
@@ -167,6 +170,9 @@ def read_orders(stream: IO[bytes]) -> Iterator[Source | Rejected]:
     # utf-8-sig: a byte order mark (spreadsheets write one) is not part of the header. Bytes
     # that are not UTF-8 are kept as surrogates so that the row holding them is rejected alone.
     text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="surrogateescape", newline="")
+    # A text column (order_info, a description) has no length limit; the csv module's default
+    # cell limit (128 KiB) made an exported order unreadable. PostgreSQL's own limit is 1 GB.
+    csv.field_size_limit(max(csv.field_size_limit(), CELL_LIMIT))
     reader = csv.reader(text)
     header = next(reader, None)
     if header != COLUMNS:

@@ -119,3 +119,16 @@ def test_a_row_that_is_not_utf8_rejects_its_order_only(orders):
     assert "row at line 2 is not UTF-8" in read[0].reason
     assert "a\\xff b" in read[0].text
     assert read[0].as_json()  # the rejects file can hold it
+
+
+def test_a_cell_longer_than_the_csv_modules_default_limit_reads_back(orders):
+    # order_info has no length limit: a JSON import takes 200,000 characters, so must the CSV
+    orders[0]["order_info"] = "x" * 200_000
+    before = csv.field_size_limit(131_072)  # the module's default, whatever ran before
+    try:
+        read = list(csv_layout.read_orders(io.BytesIO(_csv(orders))))
+    finally:
+        csv.field_size_limit(before)
+
+    assert [type(item) for item in read] == [Source, Source]
+    assert read[0].value["order_info"] == "x" * 200_000
