@@ -155,14 +155,22 @@ class PlatformApiClient:
         length-aware page (the API counts them; cursor pages do not)."""
         path = ORDERS_PATH.format(id=int(ambassador_id))
         _, body = self._transport.get(path, [*filter_params(filters), ("per_page", "1")])
-        return int(body["total"])
+        return _total(body)
 
     def count_ambassadors(self, **filters: FilterValue) -> int:
         """How many ambassadors `ambassadors(**filters)` yields."""
         _, body = self._transport.get(
             AMBASSADORS_PATH, [*filter_params(filters), ("per_page", "1")]
         )
-        return int(body["total"])
+        return _total(body)
+
+
+def _total(body: Any) -> int:
+    """A length-aware page's `total`."""
+    total = body.get("total") if isinstance(body, dict) else None
+    if type(total) is not int or total < 0:
+        raise UnexpectedResponse("a length-aware page has a total count of its items")
+    return total
 
 
 def _sort(sort: str | None) -> list[tuple[str, str]]:

@@ -20,6 +20,7 @@ from platform_api_client import (
     RetryPolicy,
     Unauthorized,
     Unavailable,
+    UnexpectedResponse,
 )
 from platform_api_client.client import filter_params
 
@@ -191,6 +192,16 @@ def test_an_answer_always_cut_off_is_reported_as_unavailable(proxy, plan, shop, 
         list(client.orders(shop["seller"].pk))
 
     assert len(plan.requests) == 3
+
+
+def test_a_count_without_a_total_is_an_unexpected_response(proxy, plan, shop):
+    plan.always = Fault(200, "not a page")
+    client = PlatformApiClient(proxy, shop["token"].secret)
+
+    with pytest.raises(UnexpectedResponse, match="total count"):
+        client.count_orders(shop["seller"].pk)
+    with pytest.raises(UnexpectedResponse, match="total count"):
+        client.count_ambassadors()
 
 
 def test_connection_errors_are_retried_then_reported(pauses):
