@@ -114,9 +114,7 @@ def run_export(
         if not state.complete:
             for ambassador_id in _ambassadors(client, request, state):
                 try:
-                    _export_ambassador(
-                        client, request, state, out, ambassador_id, report, stamp=not resumed
-                    )
+                    _export_ambassador(client, request, state, out, ambassador_id, report)
                 except NotFound:
                     if request.ambassador is not None:
                         raise
@@ -166,8 +164,6 @@ def _export_ambassador(
     out: BinaryIO,
     ambassador_id: int,
     report: Progress,
-    *,
-    stamp: bool,
 ) -> None:
     filters: dict[str, FilterValue] = dict(request.filters)
     resuming = state.ambassador == ambassador_id and state.cursor is not None
@@ -175,9 +171,10 @@ def _export_ambassador(
     if not resuming:
         state.ambassador_orders = 0
     total = client.count_orders(ambassador_id, **filters)
-    if stamp and state.started is None and client.server_date is not None:
-        # Answered before the first page was asked for; checkpointed with that page. (A resumed
-        # export keeps its own: a state without one is older than this field, left without.)
+    nothing_read = state.done_through is None and not state.cursor and state.orders == 0
+    if state.started is None and nothing_read and client.server_date is not None:
+        # Answered before the first page was asked for; checkpointed with that page. (A state
+        # that read pages without one is older than this field: later is no longer safe.)
         state.started = client.server_date.isoformat().replace("+00:00", "Z")
     report(0, max(total - state.ambassador_orders, 0))
     state.ambassador, state.cursor = ambassador_id, cursor

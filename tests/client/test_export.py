@@ -195,6 +195,21 @@ def test_the_next_incremental_run_sees_orders_updated_during_an_export(
     assert "next incremental run: --updated-since " in capsys.readouterr().err
 
 
+def test_an_export_resumed_before_its_first_page_still_says_where_the_next_run_starts(
+    proxy, plan, live_server, shop, token_env, tmp_path, pauses, capsys
+):
+    out = tmp_path / "orders.jsonl"
+    plan.always = Fault(503, "Service Unavailable", "1")
+    assert export(proxy, token_env, out, ambassador=shop["seller"].pk) == EXIT_UNAVAILABLE
+    capsys.readouterr()
+
+    code = export(live_server.url, token_env, out, "--resume", ambassador=shop["seller"].pk)
+
+    assert code == EXIT_OK
+    assert "next incremental run: --updated-since " in capsys.readouterr().err
+    assert json.loads(out.with_name(out.name + ".state.json").read_text())["started"]
+
+
 def _api_date_update(live_server, shop, order) -> str:
     orders = api_orders(live_server.url, shop["token"].secret, shop["seller"].pk)
     return next(item["date_update"] for item in orders if item["id_order"] == order.pk)
