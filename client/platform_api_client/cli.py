@@ -2,7 +2,7 @@
 
 Exit codes, for scripts:
     0  done (or nothing left to resume: the export was complete)
-    2  bad command line (argparse)
+    2  bad command line (argparse), or the output cannot be written
     3  the token was refused (401) or may not read this (403)
     4  the ambassador does not exist (404)
     5  the API refused a filter or sort (400/422)
@@ -19,6 +19,7 @@ import os
 import sys
 from pathlib import Path
 
+import requests
 from tqdm import tqdm
 
 from platform_api_client.client import MAX_PER_PAGE, PlatformApiClient
@@ -156,6 +157,12 @@ def main(argv: list[str] | None = None) -> int:
         return _fail(EXIT_UNAVAILABLE, f"{exc}; run again with --resume to continue")
     except PlatformApiError as exc:
         return _fail(EXIT_UNEXPECTED, str(exc))
+    except requests.RequestException as exc:  # an OSError too: before the files' errors
+        return _fail(EXIT_UNEXPECTED, f"the request failed: {exc}")
+    except OSError as exc:
+        # The output or its state cannot be written: a directory, no permission, disk full.
+        where = exc.filename or args.out
+        return _fail(EXIT_USAGE, f"cannot write {where}: {exc.strerror or exc}")
     except KeyboardInterrupt:
         return _fail(EXIT_INTERRUPTED, "interrupted; run again with --resume to continue")
     finally:

@@ -26,6 +26,7 @@ from platform_api_client.cli import (
     EXIT_OK,
     EXIT_RESUME,
     EXIT_UNAVAILABLE,
+    EXIT_USAGE,
     main,
 )
 from platform_api_client.export import ExportRequest, run_export
@@ -456,3 +457,15 @@ def test_a_bad_base_url_or_output_directory_is_a_usage_error(
 
     assert exit_.value.code == 2
     assert message in capsys.readouterr().err
+
+
+def test_an_output_that_cannot_be_written_is_an_error_not_a_traceback(
+    live_server, shop, token_env, tmp_path, capsys
+):
+    out = tmp_path / "a-directory"
+    out.mkdir()
+
+    code = export(live_server.url, token_env, out, ambassador=shop["seller"].pk)
+
+    assert code == EXIT_USAGE
+    assert f"platform-api: error: cannot write {out}: Is a directory" in capsys.readouterr().err
