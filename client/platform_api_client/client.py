@@ -10,7 +10,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from platform_api_client import rawjson
-from platform_api_client.errors import UnexpectedResponse
 from platform_api_client.http import RetryPolicy, Transport
 from platform_api_client.models import Ambassador, Order
 
@@ -100,7 +99,7 @@ class PlatformApiClient:
         while True:
             params = [*filter_params(filters), *_sort(sort), ("per_page", str(per_page))]
             text, body = self._transport.get(AMBASSADORS_PATH, [*params, ("page", str(page))])
-            for item in _data(text, body):
+            for item in _data(self._transport, text, body):
                 yield Ambassador.from_api(item.value, item.text)
             if not body.get("next_page_url"):
                 return
@@ -110,7 +109,7 @@ class PlatformApiClient:
         """One ambassador."""
         text, body = self._transport.get(f"{AMBASSADORS_PATH}/{int(ambassador_id)}")
         if not isinstance(body, dict):
-            raise UnexpectedResponse("an ambassador is a JSON object")
+            raise self._transport.unexpected("an ambassador is a JSON object")
         return Ambassador.from_api(body, text)
 
     def order_pages(
@@ -130,9 +129,10 @@ class PlatformApiClient:
         current: str | None = cursor
         while current is not None:
             text, body = self._transport.get(path, [*params, ("cursor", current)])
-            if "next_cursor" not in body:
-                raise UnexpectedResponse("the API answered without cursor pagination")
-            orders = [Order.from_api(item.value, item.text) for item in _data(text, body)]
+            if not isinstance(body, dict) or "next_cursor" not in body:
+                raise self._transport.unexpected("the API answered without cursor pagination")
+            items = _data(self._transport, text, body)
+            orders = [Order.from_api(item.value, item.text) for item in items]
             next_cursor = body["next_cursor"]
             yield OrderPage(orders=orders, cursor=current, next_cursor=next_cursor)
             current = next_cursor
@@ -155,21 +155,21 @@ class PlatformApiClient:
         length-aware page (the API counts them; cursor pages do not)."""
         path = ORDERS_PATH.format(id=int(ambassador_id))
         _, body = self._transport.get(path, [*filter_params(filters), ("per_page", "1")])
-        return _total(body)
+        return _total(self._transport, body)
 
     def count_ambassadors(self, **filters: FilterValue) -> int:
         """How many ambassadors `ambassadors(**filters)` yields."""
         _, body = self._transport.get(
             AMBASSADORS_PATH, [*filter_params(filters), ("per_page", "1")]
         )
-        return _total(body)
+        return _total(self._transport, body)
 
 
-def _total(body: Any) -> int:
+def _total(transport: Transport, body: Any) -> int:
     """A length-aware page's `total`."""
     total = body.get("total") if isinstance(body, dict) else None
     if type(total) is not int or total < 0:
-        raise UnexpectedResponse("a length-aware page has a total count of its items")
+        raise transport.unexpected("a length-aware page has a total count of its items")
     return total
 
 
@@ -177,9 +177,9 @@ def _sort(sort: str | None) -> list[tuple[str, str]]:
     return [("sort", sort)] if sort else []
 
 
-def _data(text: str, body: Any) -> Iterator[rawjson.Raw]:
+def _data(transport: Transport, text: str, body: Any) -> Iterator[rawjson.Raw]:
     """The envelope's `data` items with their exact text."""
     if not isinstance(body, dict) or not isinstance(body.get("data"), list):
-        raise UnexpectedResponse("a page is a JSON object with a data array")
+        raise transport.unexpected("a page is a JSON object with a data array")
     start = next(start for key, start, _ in rawjson.members(text) if key == "data")
     return rawjson.items(text, start)

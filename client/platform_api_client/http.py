@@ -69,6 +69,8 @@ class Transport:
     session: requests.Session = field(default_factory=requests.Session)
     retries: int = 0
     last_date: datetime | None = None
+    last_url: str | None = None  # the last answer's URL and status, for the errors about it
+    last_status: int | None = None
 
     def get(self, path: str, params: list[tuple[str, str]] | None = None) -> tuple[str, Any]:
         """The body of `GET path?params` (text, and parsed with numbers as Decimal).
@@ -102,12 +104,17 @@ class Transport:
                 self._pause(attempt, None)
                 continue
             self.last_date = _server_date(response) or sent
-            status = response.status_code
+            status = self.last_status = response.status_code
+            self.last_url = response.url
             if status in RETRIED_STATUSES and not last:
                 self._pause(attempt, _retry_after(response))
                 continue
             return text, _parsed(status, text, response.url)
         raise AssertionError("unreachable: the last attempt returns or raises")
+
+    def unexpected(self, message: str) -> UnexpectedResponse:
+        """An UnexpectedResponse about the last answer (its status and URL)."""
+        return UnexpectedResponse(message, status=self.last_status, url=self.last_url)
 
     def _pause(self, attempt: int, retry_after: float | None) -> None:
         self.retries += 1

@@ -204,6 +204,27 @@ def test_a_count_without_a_total_is_an_unexpected_response(proxy, plan, shop):
         client.count_ambassadors()
 
 
+@pytest.mark.parametrize(
+    ("read", "message"),
+    [
+        (lambda client, seller: list(client.orders(seller)), "without cursor pagination"),
+        (lambda client, seller: list(client.ambassadors()), "a data array"),
+        (lambda client, seller: client.count_orders(seller), "total count"),
+    ],
+)
+def test_an_unexpected_answer_says_which_answer(proxy, plan, shop, read, message):
+    plan.always = Fault(200, "not a page")
+    client = PlatformApiClient(proxy, shop["token"].secret)
+
+    with pytest.raises(UnexpectedResponse, match=message) as unexpected:
+        read(client, shop["seller"].pk)
+
+    assert unexpected.value.status == 200
+    assert unexpected.value.url is not None
+    assert unexpected.value.url.startswith(f"{proxy}/api/v2/platform/ambassadors")
+    assert f"(200 from {unexpected.value.url})" in str(unexpected.value)
+
+
 def test_connection_errors_are_retried_then_reported(pauses):
     client = PlatformApiClient("http://127.0.0.1:9", "token", retry=RetryPolicy(attempts=3))
 
