@@ -25,9 +25,10 @@ warnings.warn("a deprecation", DeprecationWarning, stacklevel=1)
 """
 
 
-def test_every_line_from_every_logger_is_one_json_object():
+def stderr_of_local_python(code: str, *options: str) -> str:
+    """What `python -c code` writes to stderr with the local settings' logging."""
     result = subprocess.run(  # noqa: S603
-        [sys.executable, "-W", "always", "-c", EMIT],
+        [sys.executable, *options, "-c", code],
         env={**os.environ, "DJANGO_SETTINGS_MODULE": "platform_api.settings.local"},
         cwd=settings.BASE_DIR,
         capture_output=True,
@@ -35,8 +36,11 @@ def test_every_line_from_every_logger_is_one_json_object():
         timeout=60,
         check=True,
     )
+    return result.stderr
 
-    lines = result.stderr.splitlines()
+
+def test_every_line_from_every_logger_is_one_json_object():
+    lines = stderr_of_local_python(EMIT, "-W", "always").splitlines()
     records = [json.loads(line) for line in lines]  # fails on any line that is not JSON
     assert [r["logger"] for r in records] == [
         "platform_api.request",
@@ -62,18 +66,10 @@ assert status == 400, status
 
 def test_a_request_for_an_unknown_host_is_one_warning_without_a_traceback():
     # given the service's logging, when a client sends a Host outside ALLOWED_HOSTS
-    result = subprocess.run(  # noqa: S603
-        [sys.executable, "-c", BAD_HOST],
-        env={**os.environ, "DJANGO_SETTINGS_MODULE": "platform_api.settings.local"},
-        cwd=settings.BASE_DIR,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
+    stderr = stderr_of_local_python(BAD_HOST)
 
     # then the client's error is a WARNING naming the host, not an ERROR with Django's frames
-    records = [json.loads(line) for line in result.stderr.splitlines()]
+    records = [json.loads(line) for line in stderr.splitlines()]
     (record,) = [r for r in records if r["logger"] == "django.security.DisallowedHost"]
     assert record["level"] == "WARNING"
     assert "evil.example" in record["message"]
