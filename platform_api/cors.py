@@ -19,6 +19,7 @@ docs/laravel-exact.md, "CORS", has the sources this follows.
 from __future__ import annotations
 
 import re
+import string
 from collections.abc import Callable
 from urllib.parse import unquote_to_bytes
 
@@ -51,12 +52,8 @@ def add_vary(response: HttpResponseBase, header: str) -> None:
         response.headers["Vary"] = f"{vary}, {header}"
 
 
-def _ascii_upper(value: str) -> str:
-    # PHP 8's strtoupper changes ASCII letters only.
-    return value.translate(_ASCII_UPPER)
-
-
-_ASCII_UPPER = str.maketrans("abcdefghijklmnopqrstuvwxyz", "ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+# PHP 8's strtoupper changes ASCII letters only (Python's str.upper would change é too).
+_ASCII_UPPER = str.maketrans(string.ascii_lowercase, string.ascii_uppercase)
 
 
 def preflight_response(request: HttpRequest) -> HttpResponse:
@@ -65,9 +62,9 @@ def preflight_response(request: HttpRequest) -> HttpResponse:
     del response.headers["Content-Type"]  # Symfony's prepare() drops it from an empty answer
     response.headers["Cache-Control"] = CACHE_CONTROL  # Symfony's default, as on every answer
     response.headers["Access-Control-Allow-Origin"] = "*"
-    response.headers["Access-Control-Allow-Methods"] = _ascii_upper(
-        request.headers.get("Access-Control-Request-Method", "")
-    )
+    response.headers["Access-Control-Allow-Methods"] = request.headers.get(
+        "Access-Control-Request-Method", ""
+    ).translate(_ASCII_UPPER)
     add_vary(response, "Access-Control-Request-Method")
     response.headers["Access-Control-Allow-Headers"] = request.headers.get(
         "Access-Control-Request-Headers", ""
