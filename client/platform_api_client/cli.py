@@ -19,7 +19,6 @@ import os
 import sys
 from pathlib import Path
 
-import requests
 from tqdm import tqdm
 
 from platform_api_client.client import MAX_PER_PAGE, PlatformApiClient
@@ -157,8 +156,6 @@ def main(argv: list[str] | None = None) -> int:
         return _fail(EXIT_UNAVAILABLE, f"{exc}; run again with --resume to continue")
     except PlatformApiError as exc:
         return _fail(EXIT_UNEXPECTED, str(exc))
-    except requests.RequestException as exc:  # an OSError too: before the files' errors
-        return _fail(EXIT_UNEXPECTED, f"the request failed: {exc}")
     except OSError as exc:
         # The output or its state cannot be written: a directory, no permission, disk full.
         where = exc.filename or args.out

@@ -103,6 +103,10 @@ def run_export(
     if state is None:
         state = ExportState(fingerprint=request.fingerprint())
     report = progress or (lambda written, ahead: None)
+    # Stamped before the first page is read, whichever ambassador that is (the first may be
+    # gone: 404). A state that read pages without a stamp is older than that field: a later
+    # stamp would no longer be safe.
+    stamp_due = state.started is None and state.done_through is None and not state.cursor
     exported: set[int] = set()
     with _open_output(request.out, state, fresh=not resumed) as out:
         if not resumed:
@@ -114,7 +118,9 @@ def run_export(
         if not state.complete:
             for ambassador_id in _ambassadors(client, request, state):
                 try:
-                    _export_ambassador(client, request, state, out, ambassador_id, report)
+                    _export_ambassador(
+                        client, request, state, out, ambassador_id, report, stamp=stamp_due
+                    )
                 except NotFound:
                     if request.ambassador is not None:
                         raise
@@ -164,6 +170,8 @@ def _export_ambassador(
     out: BinaryIO,
     ambassador_id: int,
     report: Progress,
+    *,
+    stamp: bool,
 ) -> None:
     filters: dict[str, FilterValue] = dict(request.filters)
     resuming = state.ambassador == ambassador_id and state.cursor is not None
@@ -171,10 +179,8 @@ def _export_ambassador(
     if not resuming:
         state.ambassador_orders = 0
     total = client.count_orders(ambassador_id, **filters)
-    nothing_read = state.done_through is None and not state.cursor and state.orders == 0
-    if state.started is None and nothing_read and client.server_date is not None:
-        # Answered before the first page was asked for; checkpointed with that page. (A state
-        # that read pages without one is older than this field: later is no longer safe.)
+    if stamp and state.started is None and client.server_date is not None:
+        # Answered before the first page was asked for; checkpointed with that page.
         state.started = client.server_date.isoformat().replace("+00:00", "Z")
     report(0, max(total - state.ambassador_orders, 0))
     state.ambassador, state.cursor = ambassador_id, cursor

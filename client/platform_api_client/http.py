@@ -103,6 +103,8 @@ class Transport:
                     ) from exc
                 self._pause(attempt, None)
                 continue
+            except requests.RequestException as exc:  # too many redirects, an invalid URL...
+                raise PlatformApiError(f"the request failed: {exc}", url=url) from exc
             self.last_date = _server_date(response) or sent
             status = self.last_status = response.status_code
             self.last_url = response.url

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import http.server
 import json
 import re
 import subprocess
 import sys
+import threading
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 
@@ -17,6 +19,7 @@ from platform_api_client import (
     NotFound,
     Order,
     PlatformApiClient,
+    PlatformApiError,
     RetryPolicy,
     Unauthorized,
     Unavailable,
@@ -233,6 +236,32 @@ def test_connection_errors_are_retried_then_reported(pauses):
 
     assert client.retries == 2
     assert len(pauses) == 2
+
+
+class _RedirectsToItself(http.server.BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        self.send_response(302)
+        self.send_header("Location", self.path)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+def test_a_request_error_that_is_not_retried_is_a_platform_api_error(pauses):
+    # given a server that redirects every request to itself (requests gives up: TooManyRedirects)
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _RedirectsToItself)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    client = PlatformApiClient(f"http://127.0.0.1:{server.server_address[1]}", "token")
+    try:
+        # when, then: the client's own error, not requests' exception
+        with pytest.raises(PlatformApiError, match="the request failed: Exceeded 30 redirects"):
+            list(client.orders(1))
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert pauses == []
 
 
 @pytest.mark.parametrize("base_url", ["api.example.com", "127.0.0.1:8000", "ftp://x", "http://"])

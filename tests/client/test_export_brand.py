@@ -106,3 +106,25 @@ def test_ambassadors_leaving_the_brand_mid_export_make_no_other_one_skipped(
     assert [json.loads(line) for line in out.read_text().split("\n")[:-1]] == expected
     assert json.loads(out.read_text().split("\n")[-2])["id_order"] == last.credited_orders.get().pk
     assert summary.orders == len(expected)
+
+
+def test_the_next_runs_stamp_is_taken_when_the_first_listed_ambassador_is_gone(
+    live_server, shop, tmp_path
+):
+    # given: the brand's first ambassador moves to another brand between the list and its orders
+    first = shop["seller"]
+
+    class FirstLeaves(PlatformApiClient):
+        def ambassadors(self, **kwargs):
+            listed = list(super().ambassadors(**kwargs))
+            Ambassador.objects.filter(pk=first.pk).update(brand=AmbassadorFactory().brand)
+            yield from listed
+
+    client = FirstLeaves(live_server.url, shop["token"].secret)
+
+    # when
+    summary = run_export(client, ExportRequest(out=tmp_path / "brand.jsonl", format="jsonl"))
+
+    # then: the other ambassadors' orders, and the stamp for the next incremental run
+    assert summary.orders == 3
+    assert summary.started is not None
