@@ -148,16 +148,15 @@ def run_export(
 def _ambassadors(
     client: PlatformApiClient, request: ExportRequest, state: ExportState
 ) -> Iterator[int]:
-    if request.ambassador is not None:
-        # Done through it: its last page was checkpointed before the export could say complete.
-        if state.done_through != request.ambassador:
-            yield request.ambassador
-        return
-    # The list is in id order (the route's default sort), so "done through id N" resumes it.
+    # The list is in id order (the route's default sort), so "done through id N" resumes it
+    # (one ambassador's export too: its last page may be checkpointed before "complete").
     # Read whole before any order: its pages are numbered, and an ambassador leaving the brand
     # while the orders of the first page's ambassadors are exported would shift the next page
-    # by one, skipping an ambassador unseen.
-    ids = [ambassador.id_ambassador for ambassador in client.ambassadors()]
+    # by one, skipping an ambassador unseen (one leaving while the list is read still can).
+    if request.ambassador is not None:
+        ids = [request.ambassador]
+    else:
+        ids = [ambassador.id_ambassador for ambassador in client.ambassadors()]
     for ambassador_id in ids:
         if state.done_through is None or ambassador_id > state.done_through:
             yield ambassador_id
