@@ -19,7 +19,7 @@ from typing import IO, Any
 import orjson
 
 from orders import shape
-from platform_api.bulk.batches import Rejected, Source, Unusable
+from platform_api.bulk.batches import UTF8_BOM, Rejected, Source, Unusable
 
 _NESTED = ("buyer", "products")
 ORDER_SCALARS = [item.key for item in shape.ORDER if item.key not in _NESTED]
@@ -101,7 +101,7 @@ CELL_LIMIT = 2**30  # characters: PostgreSQL's largest text value is 1 GB
 
 def starts_with_header(data: bytes) -> bool:
     """Whether these first bytes of a file are this layout's header row."""
-    return data.removeprefix(b"\xef\xbb\xbf").startswith(",".join(COLUMNS[:4]).encode() + b",")
+    return data.removeprefix(UTF8_BOM).startswith(",".join(COLUMNS[:4]).encode() + b",")
 
 
 class LayoutError(Unusable):

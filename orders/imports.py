@@ -589,7 +589,7 @@ def _first_per_line(rows: list[tuple[int, int]]) -> list[tuple[int, int]]:
     return sorted(first.items())
 
 
-def _locked(cursor: Any, model: type[Ambassador | Product], ids: set[int]) -> set[int]:
+def _locked(cursor: Any, model: type[Ambassador | Product | Order], ids: set[int]) -> set[int]:
     """Those of `ids` that are rows of `model`, locked as the foreign keys' triggers lock them.
 
     `FOR KEY SHARE`, in id order, one statement: a concurrent DELETE (or key change) of one of
@@ -703,15 +703,9 @@ def _merge_orders_replica(
     changed: set[int] = set()
     if known:
         changed = _changed_lines(cursor, orders, lines, position=_LOADED_POSITION)
-        kept = sorted(changed - written)  # existing orders whose lines change, their row does not
-        if kept:
-            cursor.execute(
-                f"SELECT id_order FROM {quote(order_table)} WHERE id_order = ANY(%s::bigint[]) "
-                f"ORDER BY id_order FOR KEY SHARE",
-                [id_array(kept)],
-            )
-            if len(cursor.fetchall()) != len(kept):
-                raise RedoBatch("an order was removed concurrently")
+        kept = changed - written  # existing orders whose lines change, their row does not
+        if kept and len(_locked(cursor, Order, kept)) != len(kept):
+            raise RedoBatch("an order was removed concurrently")
         _replace_lines(cursor, lines, changed=bool(changed), fresh=False, order="seq")
     return len(fresh) + len(written | changed)
 

@@ -138,7 +138,7 @@ class ReadingLost(RuntimeError):
 
 
 class Unusable(ValueError):
-    """The input or the connection cannot be imported from at all (not one record's fault)."""
+    """The input cannot be imported from at all (not one record's fault: a CSV header)."""
 
 
 @dataclass

@@ -28,6 +28,7 @@ from platform_api.bulk.batches import (
     read_json_lines,
 )
 from platform_api.bulk.progress import Reporter
+from platform_api.errors import is_database_unavailable
 
 # A batch's fixed costs (its commit, staging tables, the counters of ~2000 ambassadors) are
 # spread over more orders: 5000 loaded 50,000 orders ~13% faster than 2000 (bench/RESULTS.md).
@@ -107,6 +108,8 @@ class ImportCommand(BaseCommand):
                 reporter.close(listener.last)
                 raise CommandError(str(exc), returncode=EXIT_UNREADABLE) from exc
             except (DatabaseError, ReadingLost) as exc:  # the server or the reader gone mid-run
+                if isinstance(exc, DatabaseError) and not is_database_unavailable(exc):
+                    raise  # a refused statement (a missing migration...): a bug, not a retry
                 self.stderr.write(reporter.close(listener.last, stopped=first_line(exc)))
                 raise SystemExit(EXIT_STOPPED) from None
             summary = reporter.close(totals)

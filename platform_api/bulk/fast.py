@@ -96,7 +96,7 @@ def compile_row(rules: RowRules, keys: Sequence[tuple[str, str]], *, copy: bool 
             steps += [
                 f"{var} = fromiso({var})",
                 # Years 1 and 9999 may leave the range in UTC: the cleaner says.
-                f"if {var}.tzinfo is None or {var}.year == 9999 or {var}.year == 1:",
+                f"if {var}.tzinfo is None or not 1 < {var}.year < 9999:",
                 "    return None",
                 f"{text} = {var}.isoformat()",
             ]

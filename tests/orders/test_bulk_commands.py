@@ -282,3 +282,23 @@ def test_the_orders_csv_read_as_json_lines_is_refused_whole_with_what_to_pass(sh
 
     assert refused.value.returncode == 2
     assert Order.objects.count() == 0
+
+
+def test_a_statement_the_database_refuses_is_an_error_not_a_stop_to_run_again(
+    tmp_path, monkeypatch, db
+):
+    # given an import whose first statement is refused (as a missing migration would be)
+    from django.db import ProgrammingError
+
+    from orders.imports import OrderImporter
+
+    def refused(self: Any) -> None:
+        raise ProgrammingError('relation "orders_order" does not exist')
+
+    monkeypatch.setattr(OrderImporter, "prepare", refused)
+    path = tmp_path / "orders.jsonl"
+    path.write_text("")
+
+    # when, then: the error itself, not exit status 3's "run the same file again"
+    with pytest.raises(ProgrammingError, match="does not exist"):
+        call_command("import_orders", str(path), "--quiet")
