@@ -14,15 +14,17 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import orjson
 import pytest
 from django.conf import settings
-from django.db import connection
+from django.db import OperationalError, connection
 
 from orders.exports import iter_orders, orders_for_export
 from orders.models import Order, OrderProduct
+from platform_api.bulk.batches import Landed, Rejected, Source, Totals, run_import
 from tests.factories import (
     AmbassadorFactory,
     BrandFactory,
@@ -211,3 +213,55 @@ def test_a_killed_reading_process_stops_the_import_and_says_where(file_lines):
     assert b"reading process ended unexpectedly" in err
     assert b"Traceback" not in err
     assert Order.objects.count() == 100
+
+
+@dataclass
+class _Record:
+    source: Source
+
+
+class _LosesItsConnectionWhileLanding:
+    """An importer whose first `land` ends its own database session, as a restart would."""
+
+    note = ""
+
+    def __init__(self) -> None:
+        self.landed: list[int] = []
+
+    def prepare(self) -> None: ...
+
+    def begin_batch(self) -> None: ...
+
+    def parse(self, source: Source) -> _Record:
+        return _Record(source)
+
+    def land(self, batch: list[_Record]) -> Landed:
+        self.landed.append(len(batch))
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_terminate_backend(pg_backend_pid())")
+        return Landed()
+
+    def after_batch(self) -> None: ...
+
+    def finish(self) -> None: ...
+
+
+class _Listener:
+    def rejected(self, item: Rejected) -> None:
+        raise AssertionError(f"no record is at fault: {item}")
+
+    def committed(self, totals: Totals) -> None: ...
+
+
+def test_a_connection_lost_while_landing_is_not_blamed_on_the_records():
+    # given a batch of 4 whose landing loses the connection
+    importer = _LosesItsConnectionWhileLanding()
+    sources = [Source(line, "{}", {}) for line in range(1, 5)]
+
+    # when, then: the database's error, once, not the batch split and each record rejected
+    try:
+        with pytest.raises(OperationalError, match="terminating connection"):
+            run_import(sources, importer, batch_size=10, listener=_Listener())
+    finally:
+        connection.close()  # the session is gone: the test's teardown opens a new one
+    assert importer.landed == [4]
